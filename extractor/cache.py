@@ -1,0 +1,110 @@
+"""The response cache: extracted records on disk, keyed by everything that changes them.
+
+The key is the sha256 of canonical JSON of the model, the endpoint, the
+prompt text, the schema, the document hash and the generation parameters.
+A corrupt, unreadable or no-longer-valid entry is a miss, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import diskcache
+from pydantic import BaseModel
+
+from extractor.hashing import canonical_json, sha256_text
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder: ``$XDG_CACHE_HOME/extractor`` or ``~/.cache/extractor``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "extractor"
+
+
+def cache_key(
+    *,
+    model: str,
+    endpoint: str,
+    prompt_text: str,
+    schema: dict[str, Any],
+    document_sha256: str,
+    params: dict[str, Any],
+) -> str:
+    """The cache key of one extraction: sha256 of canonical JSON of its inputs."""
+    return sha256_text(
+        canonical_json(
+            {
+                "model": model,
+                "endpoint": endpoint,
+                "prompt": prompt_text,
+                "schema": schema,
+                "document": document_sha256,
+                "params": params,
+            }
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """What a cache entry holds: the record and what it cost to make."""
+
+    record: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    attempts: int
+
+
+class ResponseCache:
+    """A diskcache of extraction results. ``None`` directory means no cache.
+
+    A cache folder that cannot be opened (not a database, no permission)
+    leaves the run without a cache; ``problem`` says why.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.problem: str | None = None
+        self._cache: diskcache.Cache | None = None
+        if directory is not None:
+            try:
+                self._cache = diskcache.Cache(str(directory))
+            except Exception as e:  # noqa: BLE001 - a broken cache must not stop a run
+                self.problem = f"cache {directory} is unusable ({e}); running without it"
+
+    def get(self, key: str, model: type[BaseModel]) -> CachedResult | None:
+        """The cached result for ``key`` if present, readable and still valid for ``model``."""
+        if self._cache is None:
+            return None
+        try:
+            raw = self._cache.get(key)
+            if not isinstance(raw, str):
+                return None
+            data = json.loads(raw)
+            model.model_validate(data["record"])
+            return CachedResult(
+                record=data["record"],
+                prompt_tokens=int(data["prompt_tokens"]),
+                completion_tokens=int(data["completion_tokens"]),
+                attempts=int(data["attempts"]),
+            )
+        except Exception:  # noqa: BLE001 - any unreadable entry is a miss
+            return None
+
+    def put(self, key: str, result: CachedResult) -> None:
+        """Store a result; a cache that cannot be written is skipped, not fatal."""
+        if self._cache is None:
+            return
+        try:
+            self._cache.set(key, json.dumps(asdict(result)))
+        except Exception:  # a full disk or locked database must not stop a run
+            return
+
+    def close(self) -> None:
+        """Release the cache's database handle."""
+        if self._cache is not None:
+            self._cache.close()

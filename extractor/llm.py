@@ -1,0 +1,220 @@
+"""The one seam to the model: ``ModelClient.complete(messages, response_model)``.
+
+``OpenAIClient`` is Instructor over the ``openai`` client in TOOLS mode: the
+record's JSON Schema is sent as a forced function call. OpenAI honours it,
+and so does the llama.cpp server, which turns a forced tool's parameters
+into a grammar, so the embedded model can only emit schema-shaped JSON. One
+code path serves OpenAI, any OpenAI-compatible URL and the embedded server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import instructor
+import openai
+import tenacity
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.hooks import Hooks
+from pydantic import BaseModel, ValidationError
+
+from extractor.config import ModelConfig
+from extractor.errors import ExtractionFailed, ProviderError
+from extractor.retry import RetryPolicy, call_with_retries
+
+M = TypeVar("M", bound=BaseModel)
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens spent on one extraction, every attempt included."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class Completion(Generic[M]):
+    """A validated answer, what it cost and how many model calls it took."""
+
+    record: M
+    usage: Usage
+    attempts: int
+
+
+class ModelClient(Protocol):
+    """Anything that turns chat messages into a validated ``response_model``.
+
+    ``model`` and ``endpoint`` name what answers; they are part of cache keys
+    and provenance, so they must be known before the first call.
+    """
+
+    model: str
+    endpoint: str
+
+    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+        """Return a validated record or raise ``ProviderError``/``ExtractionFailed``."""
+        ...
+
+
+class _CallLog:
+    """Per-call Instructor hooks: counts requests, sums usage, keeps the last output.
+
+    ``truncated`` is set when an answer stopped at the token limit: asking
+    again at the same limit would only repeat the cut, so re-asks stop.
+    """
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+        self.requests = 0
+        self.usage = Usage()
+        self.last_output: str | None = None
+        self.truncated = False
+        self.hooks = Hooks()
+        self.hooks.on("completion:kwargs", self._on_request)
+        self.hooks.on("completion:response", self._on_response)
+
+    def _on_request(self, *args: Any, **kwargs: Any) -> None:
+        self.requests += 1
+
+    def _on_response(self, response: Any) -> None:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.usage += Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        self.last_output = _raw_output(response)
+        finish = getattr(getattr(response, "choices", [None])[0], "finish_reason", None)
+        completion_tokens = getattr(usage, "completion_tokens", 0) or 0
+        self.truncated = finish == "length" or completion_tokens >= self.max_tokens
+
+    def failure(self, error: BaseException) -> ExtractionFailed:
+        """The ``ExtractionFailed`` that ends this call."""
+        reason = (
+            f"the answer was cut at the {self.max_tokens}-token limit "
+            "(raise --max-tokens, or use a stronger model or a smaller prompt)"
+            if self.truncated
+            else _first_line(error)
+        )
+        return ExtractionFailed(
+            f"the model's output did not validate after {self.requests} calls: {reason}",
+            attempts=self.requests,
+            last_output=self.last_output,
+            usage=self.usage,
+        )
+
+    def reasks(self, max_reasks: int) -> tenacity.Retrying:
+        """Instructor's re-ask loop: output errors only, at most ``max_reasks`` more calls."""
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max_reasks + 1),
+            retry=tenacity.retry_if_exception(
+                lambda e: _is_output_error(e) and not self.truncated
+            ),
+            reraise=True,
+        )
+
+
+def _raw_output(response: Any) -> str | None:
+    try:
+        message = response.choices[0].message
+        if message.tool_calls:
+            return str(message.tool_calls[0].function.arguments)
+        return None if message.content is None else str(message.content)
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+
+class OpenAIClient:
+    """Instructor over an OpenAI-compatible endpoint, with transport retries."""
+
+    def __init__(self, config: ModelConfig, retry: RetryPolicy | None = None) -> None:
+        if config.base_url is None or config.model is None:
+            raise ValueError("OpenAIClient needs a base URL and a model name")
+        self.config = config
+        self.model = config.model
+        self.endpoint = config.base_url
+        self.retry = retry or RetryPolicy(max_attempts=config.max_retries + 1)
+        self._openai = openai.OpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key or "no-key",
+            timeout=config.timeout,
+            max_retries=0,  # retries are ours (extractor.retry), not the SDK's
+        )
+        self._instructor = instructor.from_openai(self._openai, mode=instructor.Mode.TOOLS)
+
+    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+        """One validated record: transport failures retried, invalid output re-asked."""
+        log = _CallLog(self.config.max_tokens)
+
+        def attempt() -> M:
+            try:
+                record, _ = self._instructor.chat.completions.create_with_completion(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_model=response_model,
+                    max_retries=log.reasks(self.config.max_reasks),
+                    temperature=self.config.temperature,
+                    max_tokens=self.config.max_tokens,
+                    hooks=log.hooks,
+                )
+            except IncompleteOutputException as e:  # finish_reason "length"
+                log.truncated = True
+                raise log.failure(e) from e
+            except InstructorRetryException as e:
+                cause = e.__cause__
+                if cause is not None and not _is_output_error(cause):
+                    raise cause from e  # a transport failure: let the retry policy judge it
+                raise log.failure(cause or e) from e
+            return record
+
+        try:
+            record, _ = call_with_retries(attempt, self.retry)
+        except ProviderError as e:
+            e.attempts = log.requests
+            raise
+        # Instructor hands back its own subclass carrying the raw response; return the plain model.
+        clean = response_model.model_validate(record.model_dump())
+        return Completion(record=clean, usage=log.usage, attempts=log.requests)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._openai.close()
+
+
+def _is_output_error(error: BaseException) -> bool:
+    return isinstance(error, ValidationError | json.JSONDecodeError) or (
+        type(error).__name__ in {"ResponseParsingError", "AsyncValidationError"}
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    if isinstance(error, ValidationError) and (errors := error.errors()):
+        where = ".".join(str(part) for part in errors[0]["loc"]) or "record"
+        return f"{len(errors)} validation error(s), first at {where}: {errors[0]['msg']}"[:300]
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__
+
+
+@contextmanager
+def connect(config: ModelConfig) -> Iterator[ModelClient]:
+    """The client for ``config``: a remote endpoint, or the embedded server started on demand."""
+    if config.embedded:
+        from extractor.local_server import EmbeddedClient
+
+        with EmbeddedClient(config) as embedded:
+            yield embedded
+        return
+    client = OpenAIClient(config)
+    try:
+        yield client
+    finally:
+        client.close()
