@@ -1,0 +1,241 @@
+"""One document, then many: cache lookup, model call, and one output line per document."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from extractor.cache import CachedResult, ResponseCache, cache_key
+from extractor.documents import Document, iter_paths, read_document
+from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
+from extractor.llm import ModelClient, Usage
+from extractor.prompts import Prompt
+from extractor.schema import CaseReport, schema_json, schema_sha256
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a record was made: model, prompt, schema, cache, attempts, cost, time."""
+
+    model: str
+    endpoint: str
+    prompt: str
+    prompt_sha256: str
+    schema_sha256: str
+    cache_hit: bool = False
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of the output JSONL: a record or an error, never both."""
+
+    doc_id: str
+    source: str
+    record: dict[str, Any] | None
+    error: dict[str, str] | None
+    provenance: Provenance
+
+    @property
+    def ok(self) -> bool:
+        """True when the line holds a record."""
+        return self.record is not None
+
+    def to_json(self) -> str:
+        """The line as compact JSON (no newline)."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+
+MAX_OUTPUT_SHOWN = 2000
+
+
+def error_dict(error: ExtractorError) -> dict[str, str]:
+    """The ``error`` field of an output line: its kind, a one-line message and,
+    for output that did not validate, the start of what the model said."""
+    described = {"kind": error.kind, "message": str(error)}
+    if isinstance(error, ExtractionFailed) and error.last_output:
+        described["last_output"] = error.last_output[:MAX_OUTPUT_SHOWN]
+    return described
+
+
+class DocumentExtractor:
+    """Turns one ``Document`` into one ``ResultLine`` (cache first, then the model)."""
+
+    def __init__(
+        self,
+        client: ModelClient,
+        prompt: Prompt,
+        cache: ResponseCache,
+        params: dict[str, Any],
+        response_model: type[BaseModel] = CaseReport,
+    ) -> None:
+        self.client = client
+        self.prompt = prompt
+        self.cache = cache
+        self.params = params
+        self.response_model = response_model
+        self._schema = schema_json(response_model)
+        self._schema_sha256 = schema_sha256(response_model)
+
+    def provenance(self, **values: Any) -> Provenance:
+        """Provenance of this extractor's model, prompt and schema, plus ``values``."""
+        return Provenance(
+            model=self.client.model,
+            endpoint=self.client.endpoint,
+            prompt=self.prompt.name,
+            prompt_sha256=self.prompt.sha256,
+            schema_sha256=self._schema_sha256,
+            **values,
+        )
+
+    def key(self, document: Document) -> str:
+        """The cache key of ``document`` under this extractor."""
+        return cache_key(
+            model=self.client.model,
+            endpoint=self.client.endpoint,
+            prompt_text=self.prompt.system + "\x00" + self.prompt.user,
+            schema=self._schema,
+            document_sha256=document.sha256,
+            params=self.params,
+        )
+
+    def extract(self, document: Document) -> ResultLine:
+        """Extract one document; a fatal ``ProviderError`` propagates, others go in the line."""
+        started = time.perf_counter()
+        key = self.key(document)
+        cached = self.cache.get(key, self.response_model)
+        if cached is not None:
+            return self._line(document, cached.record, None, started, cache_hit=True)
+        try:
+            completion = self.client.complete(
+                self.prompt.messages(document.text), self.response_model
+            )
+        except ProviderError as e:
+            if e.fatal:
+                raise
+            return self._line(document, None, e, started, attempts=e.attempts)
+        except ExtractionFailed as e:
+            usage = e.usage if isinstance(e.usage, Usage) else Usage()
+            return self._line(document, None, e, started, attempts=e.attempts, usage=usage)
+        record = completion.record.model_dump(mode="json")
+        self.cache.put(
+            key,
+            CachedResult(
+                record=record,
+                prompt_tokens=completion.usage.prompt_tokens,
+                completion_tokens=completion.usage.completion_tokens,
+                attempts=completion.attempts,
+            ),
+        )
+        return self._line(
+            document, record, None, started, attempts=completion.attempts, usage=completion.usage
+        )
+
+    def unreadable(self, path: Path, error: InputError) -> ResultLine:
+        """The line of a document that could not be read."""
+        return ResultLine(
+            doc_id=path.stem,
+            source=str(path),
+            record=None,
+            error=error_dict(error),
+            provenance=self.provenance(),
+        )
+
+    def _line(
+        self,
+        document: Document,
+        record: dict[str, Any] | None,
+        error: ExtractorError | None,
+        started: float,
+        **provenance: Any,
+    ) -> ResultLine:
+        return ResultLine(
+            doc_id=document.id,
+            source=document.source,
+            record=record,
+            error=None if error is None else error_dict(error),
+            provenance=self.provenance(
+                seconds=round(time.perf_counter() - started, 3), **provenance
+            ),
+        )
+
+
+@dataclass
+class RunSummary:
+    """Totals of a run, updated line by line."""
+
+    ok: int = 0
+    failed: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    failures: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def documents(self) -> int:
+        """Documents processed (ok or failed)."""
+        return self.ok + self.failed
+
+    def add(self, line: ResultLine) -> None:
+        """Count one output line."""
+        if line.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+            self.failures[line.error["kind"] if line.error else "unknown"] += 1
+        self.cache_hits += line.provenance.cache_hit
+        self.prompt_tokens += line.provenance.usage.prompt_tokens
+        self.completion_tokens += line.provenance.usage.completion_tokens
+
+
+def run_extraction(
+    inputs: Iterable[Path],
+    output: Path,
+    extractor: DocumentExtractor,
+    on_line: Callable[[ResultLine], None] | None = None,
+) -> RunSummary:
+    """Extract every input document into ``output``, one JSON line each, written as it finishes.
+
+    Unreadable documents get an error line and the run goes on. A fatal
+    provider error (bad key, nothing listening) stops the run; every line
+    written before it stays in the file.
+    """
+    summary = RunSummary()
+    started = time.perf_counter()
+    seen: dict[str, str] = {}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as out:
+        try:
+            for path in iter_paths(inputs):
+                line = _extract_path(path, extractor, seen)
+                out.write(line.to_json() + "\n")
+                out.flush()
+                summary.add(line)
+                if on_line is not None:
+                    on_line(line)
+        finally:
+            summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _extract_path(path: Path, extractor: DocumentExtractor, seen: dict[str, str]) -> ResultLine:
+    try:
+        document = read_document(path)
+        if document.id in seen:
+            raise InputError(
+                f"{path}: duplicate document id {document.id!r} (also {seen[document.id]})"
+            )
+        seen[document.id] = document.source
+    except InputError as e:
+        return extractor.unreadable(path, e)
+    return extractor.extract(document)

