@@ -101,7 +101,7 @@ class ResponseCache:
             return
         try:
             self._cache.set(key, json.dumps(asdict(result)))
-        except Exception:  # a full disk or locked database must not stop a run
+        except Exception:  # noqa: BLE001 - a full disk or locked database must not stop a run
             return
 
     def close(self) -> None:

@@ -68,7 +68,9 @@ def load_config(
     env = os.environ if environ is None else environ
     base_url = base_url or env.get("EXTRACTOR_BASE_URL") or None
     if gguf is not None and base_url is not None:
-        raise ConfigError("--gguf starts the embedded server; it cannot be combined with --base-url")
+        raise ConfigError(
+            "--gguf starts the embedded server; it cannot be combined with --base-url"
+        )
     if gguf is not None and not gguf.is_file():
         raise ConfigError(f"GGUF file not found: {gguf}")
     config = ModelConfig(

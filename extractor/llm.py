@@ -116,9 +116,7 @@ class _CallLog:
         """Instructor's re-ask loop: output errors only, at most ``max_reasks`` more calls."""
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max_reasks + 1),
-            retry=tenacity.retry_if_exception(
-                lambda e: _is_output_error(e) and not self.truncated
-            ),
+            retry=tenacity.retry_if_exception(lambda e: _is_output_error(e) and not self.truncated),
             reraise=True,
         )
 
@@ -208,7 +206,7 @@ def _first_line(error: BaseException) -> str:
 def connect(config: ModelConfig) -> Iterator[ModelClient]:
     """The client for ``config``: a remote endpoint, or the embedded server started on demand."""
     if config.embedded:
-        from extractor.local_server import EmbeddedClient
+        from extractor.local_server import EmbeddedClient  # noqa: PLC0415 - it imports this module
 
         with EmbeddedClient(config) as embedded:
             yield embedded

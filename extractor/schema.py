@@ -57,9 +57,7 @@ TreatmentType = Literal[
     "liver_directed_therapy", "hormone_control", "supportive_care",
     "surveillance", "other",
 ]  # fmt: skip
-Response = Literal[
-    "complete_response", "partial_response", "stable_disease", "progressive_disease"
-]
+Response = Literal["complete_response", "partial_response", "stable_disease", "progressive_disease"]
 OutcomeStatus = Literal[
     "no_evidence_of_disease", "complete_response", "partial_response",
     "stable_disease", "progressive_disease", "died",
@@ -140,7 +138,9 @@ class Treatment(_Record):
     """One treatment (one agent of a combination) in order of first use."""
 
     type: TreatmentType
-    agent: str | None = Field(max_length=80, description="Lower-case generic name; null for surgery.")
+    agent: str | None = Field(
+        max_length=80, description="Lower-case generic name; null for surgery."
+    )
     detail: str | None = Field(max_length=300)
     cycles: int | None = Field(ge=0)
     response: Response | None

@@ -40,7 +40,7 @@ class FakeClient:
     default: Any = None
     model: str = "fake-model"
     endpoint: str = "fake://"
-    usage: Usage = Usage(prompt_tokens=100, completion_tokens=50)
+    usage: Usage = field(default_factory=lambda: Usage(prompt_tokens=100, completion_tokens=50))
     requests: list[FakeRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:

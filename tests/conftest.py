@@ -19,7 +19,12 @@ SEED_000 = "000_41db0c827232113d"
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Point the cache at tmp_path and drop the user's model settings."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    for name in ("EXTRACTOR_MODEL", "EXTRACTOR_BASE_URL", "OPENAI_API_KEY", "EXTRACTOR_PROMPTS_DIR"):
+    for name in (
+        "EXTRACTOR_MODEL",
+        "EXTRACTOR_BASE_URL",
+        "OPENAI_API_KEY",
+        "EXTRACTOR_PROMPTS_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -115,7 +115,9 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
             else:
                 status = int(behaviour)
-                error = {"error": {"message": f"stub says {status}", "type": "stub", "code": status}}
+                error = {
+                    "error": {"message": f"stub says {status}", "type": "stub", "code": status}
+                }
                 headers = {"Retry-After": f"{state.retry_after:g}"} if status == 429 else None
                 self._send(status, json.dumps(error).encode(), headers)
 

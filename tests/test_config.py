@@ -18,7 +18,9 @@ def test_environment_is_read_when_flags_are_absent() -> None:
 
 
 def test_flags_win_over_environment() -> None:
-    config = load_config(model="flag", base_url="http://flag/v1", environ={"EXTRACTOR_MODEL": "env"})
+    config = load_config(
+        model="flag", base_url="http://flag/v1", environ={"EXTRACTOR_MODEL": "env"}
+    )
     assert (config.model, config.base_url) == ("flag", "http://flag/v1")
 
 

@@ -66,7 +66,9 @@ def test_retry_after_in_seconds_milliseconds_and_http_date() -> None:
 
 def test_policy_waits_what_the_server_asked_capped() -> None:
     waits: list[float] = []
-    errors = iter([status_error(429, {"Retry-After": "3"}), status_error(429, {"Retry-After": "999"})])
+    errors = iter(
+        [status_error(429, {"Retry-After": "3"}), status_error(429, {"Retry-After": "999"})]
+    )
 
     def flaky() -> str:
         error = next(errors, None)
