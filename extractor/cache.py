@@ -51,12 +51,17 @@ def cache_key(
 
 @dataclass(frozen=True)
 class CachedResult:
-    """What a cache entry holds: the record and what it cost to make."""
+    """What a cache entry holds: the record (or the model's failure to make one) and its cost.
 
-    record: dict[str, Any]
+    A failure is cached only when it is a property of the inputs (output that
+    does not validate); transport failures are never cached.
+    """
+
+    record: dict[str, Any] | None
     prompt_tokens: int
     completion_tokens: int
     attempts: int
+    failure: dict[str, str] | None = None
 
 
 class ResponseCache:
@@ -85,12 +90,17 @@ class ResponseCache:
             if not isinstance(raw, str):
                 return None
             data = json.loads(raw)
-            model.model_validate(data["record"])
+            failure = data.get("failure")
+            if failure is None:
+                model.model_validate(data["record"])
+            elif not isinstance(failure, dict):
+                return None
             return CachedResult(
-                record=data["record"],
+                record=None if failure else data["record"],
                 prompt_tokens=int(data["prompt_tokens"]),
                 completion_tokens=int(data["completion_tokens"]),
                 attempts=int(data["attempts"]),
+                failure=failure,
             )
         except Exception:  # noqa: BLE001 - any unreadable entry is a miss
             return None

@@ -187,6 +187,12 @@ class OpenAIClient:
         """Close the HTTP connection pool."""
         self._openai.close()
 
+    def __enter__(self) -> OpenAIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def _is_output_error(error: BaseException) -> bool:
     return isinstance(error, ValidationError | json.JSONDecodeError) or (

@@ -58,9 +58,20 @@ class ResultLine:
 MAX_OUTPUT_SHOWN = 2000
 
 
+class CachedFailure(ExtractorError):
+    """A failure replayed from the cache: the same inputs failed the same way before."""
+
+    def __init__(self, described: dict[str, str]) -> None:
+        super().__init__(described.get("message", "failed"))
+        self.kind = described.get("kind", "validation")
+        self.described = described
+
+
 def error_dict(error: ExtractorError) -> dict[str, str]:
     """The ``error`` field of an output line: its kind, a one-line message and,
     for output that did not validate, the start of what the model said."""
+    if isinstance(error, CachedFailure):
+        return dict(error.described)
     described = {"kind": error.kind, "message": str(error)}
     if isinstance(error, ExtractionFailed) and error.last_output:
         described["last_output"] = error.last_output[:MAX_OUTPUT_SHOWN]
@@ -76,13 +87,16 @@ class DocumentExtractor:
         prompt: Prompt,
         cache: ResponseCache,
         params: dict[str, Any],
+        *,
         response_model: type[BaseModel] = CaseReport,
+        reuse_failures: bool = True,
     ) -> None:
         self.client = client
         self.prompt = prompt
         self.cache = cache
         self.params = params
         self.response_model = response_model
+        self.reuse_failures = reuse_failures
         self._schema = schema_json(response_model)
         self._schema_sha256 = schema_sha256(response_model)
 
@@ -113,8 +127,9 @@ class DocumentExtractor:
         started = time.perf_counter()
         key = self.key(document)
         cached = self.cache.get(key, self.response_model)
-        if cached is not None:
-            return self._line(document, cached.record, None, started, cache_hit=True)
+        if cached is not None and (cached.failure is None or self.reuse_failures):
+            error = None if cached.failure is None else CachedFailure(cached.failure)
+            return self._line(document, cached.record, error, started, cache_hit=True)
         try:
             completion = self.client.complete(
                 self.prompt.messages(document.text), self.response_model
@@ -125,6 +140,10 @@ class DocumentExtractor:
             return self._line(document, None, e, started, attempts=e.attempts)
         except ExtractionFailed as e:
             usage = e.usage if isinstance(e.usage, Usage) else Usage()
+            failure = CachedResult(
+                None, usage.prompt_tokens, usage.completion_tokens, e.attempts, error_dict(e)
+            )
+            self.cache.put(key, failure)
             return self._line(document, None, e, started, attempts=e.attempts, usage=usage)
         record = completion.record.model_dump(mode="json")
         self.cache.put(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any
 
 import httpx2 as httpx
 import openai
@@ -16,7 +15,7 @@ import pytest
 
 from extractor.config import ModelConfig
 from extractor.errors import ExtractionFailed, ProviderError
-from extractor.llm import OpenAIClient
+from extractor.llm import Completion, OpenAIClient
 from extractor.retry import RetryPolicy, call_with_retries, is_transient, retry_after_seconds
 from extractor.schema import CaseReport
 from tests.conftest import minimal_record
@@ -109,15 +108,16 @@ def test_client_errors_fail_at_once(status: int, fatal: bool) -> None:
     assert info.value.fatal is fatal
 
 
-def client_for(base_url: str, **changes: Any) -> OpenAIClient:
-    config = ModelConfig(model="stub", base_url=base_url, timeout=changes.pop("timeout", 10.0))
-    return OpenAIClient(config, retry=changes.pop("retry", FAST))
+def complete_via(base_url: str, timeout: float = 10.0) -> Completion[CaseReport]:
+    config = ModelConfig(model="stub", base_url=base_url, timeout=timeout)
+    with OpenAIClient(config, retry=FAST) as client:
+        return client.complete(MESSAGES, CaseReport)
 
 
 @pytest.mark.parametrize("fault", ["500", "502", "503", "malformed", "drop"])
 def test_adapter_recovers_from_a_transient_fault(fault: str) -> None:
     with stub_server(minimal_record(), [fault]) as (url, state):
-        completion = client_for(url).complete(MESSAGES, CaseReport)
+        completion = complete_via(url)
     assert completion.record == CaseReport.model_validate(minimal_record())
     assert completion.attempts == 2
     assert len(state.requests) == 2
@@ -125,7 +125,7 @@ def test_adapter_recovers_from_a_transient_fault(fault: str) -> None:
 
 def test_adapter_honours_retry_after_from_a_429() -> None:
     with stub_server(minimal_record(), ["429"], retry_after=1) as (url, state):
-        completion = client_for(url).complete(MESSAGES, CaseReport)
+        completion = complete_via(url)
     assert completion.attempts == 2
     (first, _), (second, _) = state.requests
     assert second - first >= 0.9
@@ -133,7 +133,7 @@ def test_adapter_honours_retry_after_from_a_429() -> None:
 
 def test_adapter_retries_a_timed_out_request() -> None:
     with stub_server(minimal_record(), ["slow"], slow_seconds=1.5) as (url, state):
-        completion = client_for(url, timeout=0.5).complete(MESSAGES, CaseReport)
+        completion = complete_via(url, timeout=0.5)
     assert completion.attempts == 2
     assert len(state.requests) == 2
 
@@ -141,7 +141,7 @@ def test_adapter_retries_a_timed_out_request() -> None:
 def test_adapter_gives_up_after_the_retry_bound() -> None:
     with stub_server(minimal_record(), default="503") as (url, state):
         with pytest.raises(ProviderError, match="HTTP 503") as info:
-            client_for(url).complete(MESSAGES, CaseReport)
+            complete_via(url)
     assert len(state.requests) == FAST.max_attempts
     assert info.value.attempts == FAST.max_attempts
 
@@ -149,14 +149,14 @@ def test_adapter_gives_up_after_the_retry_bound() -> None:
 def test_adapter_fails_at_once_on_401_with_a_clear_message() -> None:
     with stub_server(minimal_record(), default="401") as (url, state):
         with pytest.raises(ProviderError, match="OPENAI_API_KEY") as info:
-            client_for(url).complete(MESSAGES, CaseReport)
+            complete_via(url)
     assert info.value.fatal
     assert len(state.requests) == 1
 
 
 def test_invalid_output_is_reasked_and_usage_counts_every_attempt() -> None:
     with stub_server(minimal_record(), ["invalid"]) as (url, state):
-        completion = client_for(url).complete(MESSAGES, CaseReport)
+        completion = complete_via(url)
     assert completion.attempts == 2
     assert completion.usage.prompt_tokens == 200
     assert completion.usage.completion_tokens == 80
@@ -167,7 +167,7 @@ def test_invalid_output_is_reasked_and_usage_counts_every_attempt() -> None:
 def test_reasks_are_bounded_separately() -> None:
     with stub_server(minimal_record(), default="invalid") as (url, state):
         with pytest.raises(ExtractionFailed, match="did not validate") as info:
-            client_for(url).complete(MESSAGES, CaseReport)
+            complete_via(url)
     max_reasks = ModelConfig().max_reasks
     assert info.value.attempts == len(state.requests) == max_reasks + 1
     assert info.value.last_output is not None
@@ -177,5 +177,5 @@ def test_reasks_are_bounded_separately() -> None:
 def test_an_answer_cut_at_the_token_limit_is_not_reasked() -> None:
     with stub_server(minimal_record(), default="truncated") as (url, state):
         with pytest.raises(ExtractionFailed, match="token limit") as info:
-            client_for(url).complete(MESSAGES, CaseReport)
+            complete_via(url)
     assert len(state.requests) == info.value.attempts == 1

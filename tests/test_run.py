@@ -128,3 +128,40 @@ def test_duplicate_document_ids_are_reported(tmp_path: Path, fake: FakeClient) -
     lines = read_lines(out)
     assert lines[0]["error"] is None
     assert "duplicate document id" in lines[1]["error"]["message"]
+
+
+def test_output_that_did_not_validate_is_cached_but_transport_failures_are_not(
+    tmp_path: Path,
+) -> None:
+    paths = write_docs(tmp_path, 2)
+    client = FakeClient(
+        [
+            ExtractionFailed("did not validate", attempts=3, last_output='{"title": 1'),
+            ProviderError("HTTP 503", status=503, attempts=5),
+        ],
+        default=minimal_record(),
+    )
+    run_extraction(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
+    summary = run_extraction(paths, tmp_path / "b.jsonl", make_extractor(client, tmp_path / "c"))
+    assert len(client.requests) == 3  # only the transport failure was asked again
+    replayed, retried = read_lines(tmp_path / "b.jsonl")
+    assert replayed["provenance"]["cache_hit"] is True
+    assert replayed["error"]["kind"] == "validation"
+    assert replayed["error"]["last_output"] == '{"title": 1'
+    assert retried["error"] is None
+    assert summary.cache_hits == 1
+
+
+def test_cached_failures_can_be_retried(tmp_path: Path) -> None:
+    paths = write_docs(tmp_path, 1)
+    client = FakeClient(
+        [ExtractionFailed("did not validate", attempts=1)], default=minimal_record()
+    )
+    run_extraction(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
+    extractor = DocumentExtractor(
+        client, load_prompt(), ResponseCache(tmp_path / "c"), {"temperature": 0.0},
+        reuse_failures=False,
+    )  # fmt: skip
+    run_extraction(paths, tmp_path / "b.jsonl", extractor)
+    assert len(client.requests) == 2
+    assert read_lines(tmp_path / "b.jsonl")[0]["error"] is None
