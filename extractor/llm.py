@@ -170,7 +170,8 @@ class OpenAIClient:
             except InstructorRetryException as e:
                 cause = e.__cause__
                 if cause is not None and not _is_output_error(cause):
-                    raise cause from e  # a transport failure: let the retry policy judge it
+                    # A transport failure: let the retry policy judge it, keeping its own cause.
+                    raise cause from cause.__cause__
                 raise log.failure(cause or e) from e
             return record
 
