@@ -1,40 +1,32 @@
-"""The ``extractor`` command: argument parsing and rendering over the library."""
+"""The ``extractor`` command: argument parsing over the library, rendering in ``console``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from extractor.cache import ResponseCache, default_cache_dir
-from extractor.config import ModelConfig, load_config
-from extractor.documents import iter_paths
+from extractor.bulk import Progress, RunOptions, RunSummary, extract_files, planned_paths
+from extractor.cache import default_cache_dir
+from extractor.config import load_config
+from extractor.console import print_scores, print_summary, progress_bar, stderr
 from extractor.errors import ExtractorError
-from extractor.evaluate import (
-    EvalResult,
-    default_result_path,
-    evaluate,
-    format_rate,
-    read_run,
-    write_result,
-)
+from extractor.evaluate import default_result_path, evaluate, read_run, write_result
+from extractor.export import write_csv, write_parquet
 from extractor.gold import check_gold, load_gold
-from extractor.llm import connect
-from extractor.prompts import DEFAULT_PROMPT, load_prompt
-from extractor.run import DocumentExtractor, ResultLine, RunSummary, run_extraction
+from extractor.limits import Budget
+from extractor.prompts import DEFAULT_PROMPT
 from extractor.schema import schema_json
-from extractor.scoring import FIELDS
+from extractor.shards import merge_runs, parse_shard
 
 # Instructor logs every failed attempt at ERROR; the run reports failures itself.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -44,7 +36,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
 
 
 @contextmanager
@@ -58,10 +49,12 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except ExtractorError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+        stderr.print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(1) from e
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]")
+        stderr.print(
+            "[yellow]interrupted[/yellow]: lines written so far are kept; re-run to resume"
+        )
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -79,112 +72,107 @@ BaseUrlOption = Annotated[
                  "unset: the embedded llama.cpp server."),
 ]  # fmt: skip
 GgufOption = Annotated[
-    Path | None,
-    typer.Option("--gguf", help="GGUF file for the embedded server (default: SmolLM2-135M)."),
-]
+    Path | None, typer.Option("--gguf", help="GGUF file for the embedded server (default: SmolLM2-135M).")
+]  # fmt: skip
 CacheDirOption = Annotated[Path | None, typer.Option("--cache-dir", help="Cache folder.")]
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
 ]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option("--concurrency", min=1, help="Documents in flight (default 1 embedded, 8 remote)."),
+]  # fmt: skip
+
+
+def _cache(cache_dir: Path | None, no_cache: bool) -> Path | None:
+    return None if no_cache else cache_dir or default_cache_dir()
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def _run(output: Path, start: Callable[[Progress], Coroutine[Any, Any, RunSummary]]) -> None:
+    """Run an extraction coroutine with a progress bar, then print its summary."""
+    with progress_bar() as update:
+        summary = asyncio.run(start(update))
+    print_summary(summary, output)
 
 
 @app.command()
 def extract(
-    paths: Annotated[
-        list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")
-    ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output JSONL file.")],
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output JSONL file (appended; re-runs resume).")],
     prompt: PromptOption = DEFAULT_PROMPT,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default 0).")
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option(help="Completion token limit (default 2048).")
-    ] = None,
-    retries: Annotated[
-        int | None,
-        typer.Option(help="Retries of a failed request (429, 5xx, timeouts; default 4)."),
-    ] = None,
-) -> None:
+    concurrency: ConcurrencyOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="Re-attempt the documents whose line is an error.")] = False,
+    shard: Annotated[str | None, typer.Option(help="Process only shard I of N, e.g. 2/4.")] = None,
+    rpm: Annotated[float | None, typer.Option(help="At most this many requests per minute.")] = None,
+    tpm: Annotated[float | None, typer.Option(help="At most this many tokens per minute.")] = None,
+    price_in: Annotated[float | None, typer.Option(help="USD per million prompt tokens.")] = None,
+    price_out: Annotated[float | None, typer.Option(help="USD per million completion tokens.")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Stop scheduling documents at this cost (USD).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Stop scheduling documents at this many tokens.")] = None,
+    max_completion_tokens: Annotated[int | None, typer.Option(help="Token limit of one answer (default 2048).")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0).")] = None,
+    retries: Annotated[int | None, typer.Option(help="Retries of a failed request (default 4).")] = None,
+) -> None:  # fmt: skip
     """Extract one record per document into a JSONL file."""
     with _user_errors():
         config = load_config(
-            model=model,
-            base_url=base_url,
-            gguf=gguf,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_retries=retries,
+            model=model, base_url=base_url, gguf=gguf, temperature=temperature,
+            max_tokens=max_completion_tokens, max_retries=retries,
+        )  # fmt: skip
+        options = RunOptions(
+            concurrency=concurrency or (1 if config.embedded else 8),
+            overwrite=overwrite,
+            retry_failed=retry_failed,
+            shard=None if shard is None else parse_shard(shard),
+            budget=Budget(max_cost=max_cost, max_tokens=max_tokens),
         )
-        inputs = list(iter_paths(paths))
-        if not inputs:
+        if next(planned_paths(paths, options.shard), None) is None:
             raise typer.BadParameter("no supported documents found", param_hint="PATHS")
-        summary = _extract_to(
-            inputs, output, config, prompt, None if no_cache else cache_dir or default_cache_dir()
-        )
-    _print_summary(summary, output)
+        _run(output, lambda update: extract_files(
+            paths, output, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
+            options=options, rpm=rpm, tpm=tpm, price_in=price_in, price_out=price_out,
+            on_progress=update, on_warning=_warn,
+        ))  # fmt: skip
 
 
-def _extract_to(
-    inputs: list[Path], output: Path, config: ModelConfig, prompt: str, cache_dir: Path | None
-) -> RunSummary:
-    """Run the extraction with a progress bar (shared by ``extract`` and ``eval``)."""
-    loaded_prompt = load_prompt(prompt)
-    cache = ResponseCache(cache_dir)
-    if cache.problem:
-        console.print(f"[yellow]warning:[/yellow] {cache.problem}")
-    try:
-        with connect(config) as client, _progress(len(inputs)) as advance:
-            extractor = DocumentExtractor(client, loaded_prompt, cache, config.generation_params())
-            return run_extraction(inputs, output, extractor, on_line=advance)
-    finally:
-        cache.close()
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(exists=True, help="Output JSONL of a run.")],
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write one row per patient to this CSV.")] = None,
+    parquet: Annotated[Path | None, typer.Option("--parquet", help="Write Parquet (needs pyarrow).")] = None,
+) -> None:  # fmt: skip
+    """Export a run to a spreadsheet: one row per patient, document fields repeated."""
+    if csv is None and parquet is None:
+        raise typer.BadParameter("name an output: --csv FILE and/or --parquet FILE")
+    with _user_errors():
+        if csv is not None:
+            typer.echo(f"{csv}: {write_csv(run, csv)} rows")
+        if parquet is not None:
+            typer.echo(f"{parquet}: {write_parquet(run, parquet)} rows")
 
 
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[ResultLine], None]]:
-    columns = (
-        TextColumn("[bold]extracting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
+@app.command()
+def merge(
+    runs: Annotated[list[Path], typer.Argument(exists=True, help="Run files (e.g. shards).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The merged run file.")],
+) -> None:
+    """Merge run files into one line per document (records preferred over errors)."""
+    with _user_errors():
+        summary = merge_runs(runs, output)
+    typer.echo(
+        f"{output}: {summary.documents} documents from {summary.lines_read} lines in "
+        f"{summary.inputs} files ({summary.duplicates_removed} duplicates removed)"
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("extract", total=total, status="")
-        counts = RunSummary()
-
-        def advance(line: ResultLine) -> None:
-            counts.add(line)
-            status = f"ok {counts.ok} failed {counts.failed} cached {counts.cache_hits}"
-            progress.update(task, advance=1, status=status)
-
-        yield advance
-
-
-def _print_summary(summary: RunSummary, output: Path) -> None:
-    table = Table(title="extraction summary", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    failures = ", ".join(f"{kind} {n}" for kind, n in summary.failures.most_common())
-    per_doc = summary.seconds / summary.documents if summary.documents else 0.0
-    rows = [
-        ("documents", str(summary.documents)),
-        ("ok", str(summary.ok)),
-        ("failed", f"{summary.failed}" + (f" ({failures})" if failures else "")),
-        ("cache hits", str(summary.cache_hits)),
-        ("tokens", f"{summary.prompt_tokens:,} prompt + {summary.completion_tokens:,} completion"),
-        ("time", f"{summary.seconds:.1f} s ({per_doc:.2f} s per document)"),
-        ("output", str(output)),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
 
 
 gold_app = typer.Typer(help="Gold sets: hand-labelled documents.", no_args_is_help=True)
@@ -212,23 +200,16 @@ def gold_check(gold: GoldOption = Path("gold")) -> None:
 @app.command("eval")
 def eval_command(
     gold: GoldOption = Path("gold"),
-    run: Annotated[
-        Path | None,
-        typer.Option("--run", help="Score this extraction output instead of extracting."),
-    ] = None,
-    json_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--json", help="Result file (default eval/results/<time>_<prompt>_<model>.json)."
-        ),
-    ] = None,
+    run: Annotated[Path | None, typer.Option("--run", help="Score this run instead of extracting.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Result file (default eval/results/<time>_<prompt>_<model>.json).")] = None,
     prompt: PromptOption = DEFAULT_PROMPT,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-) -> None:
+    concurrency: ConcurrencyOption = None,
+) -> None:  # fmt: skip
     """Score extraction against a gold set, field by field.
 
     Without --run, the gold documents are extracted first (cached, as by extract).
@@ -237,35 +218,21 @@ def eval_command(
         gold_set = load_gold(gold)
         if run is None:
             config = load_config(model=model, base_url=base_url, gguf=gguf)
-            run = (json_path or Path("eval/results/latest.json")).with_suffix(".run.jsonl")
+            name = f"{gold_set.directory.name}_{Path(prompt).name}_{config.model or 'embedded'}"
+            run = Path("eval/runs") / f"{name}.jsonl"
             inputs = [Path(item.document.source) for item in gold_set.items.values()]
-            cache = None if no_cache else cache_dir or default_cache_dir()
-            _print_summary(_extract_to(inputs, run, config, prompt, cache), run)
+            options = RunOptions(
+                concurrency=concurrency or (1 if config.embedded else 8), overwrite=True
+            )
+            _run(run, lambda update: extract_files(
+                inputs, run, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
+                options=options, on_progress=update, on_warning=_warn,
+            ))  # fmt: skip
         result = evaluate(gold_set, read_run(run), meta={"run": str(run)})
         json_path = json_path or default_result_path(Path("eval/results"), result.meta)
         report = write_result(result, json_path)
-    _print_eval(result)
+    print_scores(result)
     typer.echo(f"result: {json_path}\nreport: {report}")
-
-
-def _print_eval(result: EvalResult) -> None:
-    score = result.score
-    table = Table(title=f"field scores ({len(score.documents)} documents)", title_justify="left")
-    for column in ("field", "TP", "FP", "FN", "abstain", "P", "R", "F1"):
-        table.add_column(column, justify="left" if column == "field" else "right")
-    for name in FIELDS:
-        c = score.fields[name]
-        table.add_row(name, str(c.tp), str(c.fp), str(c.fn), str(c.abstain),
-                      f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}")  # fmt: skip
-    out = Console()
-    out.print(table)
-    out.print(
-        f"micro-F1 [bold]{score.micro.f1:.3f}[/bold]"
-        f"  invented-value rate {format_rate(score.invented_rate)}"
-        f"  grounding rate {format_rate(score.grounding_rate)}"
-    )
-    if result.missing or result.failed:
-        out.print(f"no record for: {', '.join(result.missing + list(result.failed))}")
 
 
 @app.command()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import importlib
-import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError, InputError
+from extractor.runfile import iter_lines
 
 DOCUMENT_COLUMNS = (
     "doc_id", "source", "title", "doi", "journal", "year", "document_type",
@@ -49,37 +49,6 @@ _FLOAT_COLUMNS = frozenset({"ki67_percent", "outcome_follow_up_months", "seconds
 _BOOLEAN_COLUMNS = frozenset({"reports_nen", "metastatic", "cache_hit"})
 
 PARQUET_BATCH_ROWS = 10_000
-
-
-def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Stream the lines of a run file as dicts, skipping blank lines.
-
-    An unparsable last line (a run killed mid-write) is skipped silently; an
-    unparsable line anywhere else, or one that is not an object with a
-    ``doc_id``, raises ``InputError`` naming ``path:line``.
-    """
-    torn: tuple[int, str] | None = None
-    try:
-        with path.open("rb") as file:
-            for number, raw in enumerate(file, start=1):
-                if not raw.strip():
-                    continue
-                if torn is not None:
-                    raise InputError(f"{path}:{torn[0]}: not a JSON line: {torn[1]}")
-                try:
-                    line = json.loads(raw)
-                except ValueError as e:  # bad JSON or bad UTF-8 (a write cut mid-character)
-                    torn = (number, str(e))
-                    continue
-                yield _checked(line, path, number)
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the run: {e.strerror or e}") from e
-
-
-def _checked(line: Any, path: Path, number: int) -> dict[str, Any]:
-    if not isinstance(line, dict) or not isinstance(line.get("doc_id"), str):
-        raise InputError(f"{path}:{number}: not a run line (no object with a doc_id)")
-    return line
 
 
 def rows(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

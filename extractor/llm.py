@@ -10,8 +10,8 @@ code path serves OpenAI, any OpenAI-compatible URL and the embedded server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -63,7 +63,7 @@ class ModelClient(Protocol):
     model: str
     endpoint: str
 
-    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+    async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """Return a validated record or raise ``ProviderError``/``ExtractionFailed``."""
         ...
 
@@ -112,9 +112,9 @@ class _CallLog:
             usage=self.usage,
         )
 
-    def reasks(self, max_reasks: int) -> tenacity.Retrying:
+    def reasks(self, max_reasks: int) -> tenacity.AsyncRetrying:
         """Instructor's re-ask loop: output errors only, at most ``max_reasks`` more calls."""
-        return tenacity.Retrying(
+        return tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(max_reasks + 1),
             retry=tenacity.retry_if_exception(lambda e: _is_output_error(e) and not self.truncated),
             reraise=True,
@@ -141,7 +141,7 @@ class OpenAIClient:
         self.model = config.model
         self.endpoint = config.base_url
         self.retry = retry or RetryPolicy(max_attempts=config.max_retries + 1)
-        self._openai = openai.OpenAI(
+        self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key or "no-key",
             timeout=config.timeout,
@@ -149,13 +149,13 @@ class OpenAIClient:
         )
         self._instructor = instructor.from_openai(self._openai, mode=instructor.Mode.TOOLS)
 
-    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+    async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """One validated record: transport failures retried, invalid output re-asked."""
         log = _CallLog(self.config.max_tokens)
 
-        def attempt() -> M:
+        async def attempt() -> M:
             try:
-                record, _ = self._instructor.chat.completions.create_with_completion(
+                record, _ = await self._instructor.chat.completions.create_with_completion(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
                     response_model=response_model,
@@ -176,7 +176,7 @@ class OpenAIClient:
             return record
 
         try:
-            record, _ = call_with_retries(attempt, self.retry)
+            record, _ = await call_with_retries(attempt, self.retry)
         except ProviderError as e:
             e.attempts = log.requests
             raise
@@ -184,15 +184,15 @@ class OpenAIClient:
         clean = response_model.model_validate(record.model_dump())
         return Completion(record=clean, usage=log.usage, attempts=log.requests)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the HTTP connection pool."""
-        self._openai.close()
+        await self._openai.close()
 
-    def __enter__(self) -> OpenAIClient:
+    async def __aenter__(self) -> OpenAIClient:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 def _is_output_error(error: BaseException) -> bool:
@@ -209,17 +209,14 @@ def _first_line(error: BaseException) -> str:
     return text[0][:300] if text else type(error).__name__
 
 
-@contextmanager
-def connect(config: ModelConfig) -> Iterator[ModelClient]:
+@asynccontextmanager
+async def connect(config: ModelConfig) -> AsyncIterator[ModelClient]:
     """The client for ``config``: a remote endpoint, or the embedded server started on demand."""
     if config.embedded:
         from extractor.local_server import EmbeddedClient  # noqa: PLC0415 - it imports this module
 
-        with EmbeddedClient(config) as embedded:
+        async with EmbeddedClient(config) as embedded:
             yield embedded
         return
-    client = OpenAIClient(config)
-    try:
+    async with OpenAIClient(config) as client:
         yield client
-    finally:
-        client.close()

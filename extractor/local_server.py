@@ -10,6 +10,7 @@ only when the first uncached document needs it.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ctypes
 import importlib.util
@@ -91,6 +92,7 @@ class LocalServer:
         self.startup_timeout = startup_timeout
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None  # kept after stop(), to check the process is gone
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
 
     @property
@@ -124,6 +126,7 @@ class LocalServer:
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setsid and prctl
         )
+        self.pid = self.process.pid
         atexit.register(self.stop)
         try:
             self._wait_until_ready()
@@ -202,34 +205,33 @@ class EmbeddedClient:
         self.model, self.endpoint = model_identity(config)
         self._server: LocalServer | None = None
         self._client: OpenAIClient | None = None
+        self._starting = asyncio.Lock()
 
-    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+    async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """Start the server if needed, then ask it."""
-        if self._client is None:
-            gguf = self.config.gguf or default_gguf()
-            self._server = LocalServer(
-                gguf, alias=self.model, context_size=self.config.context_size
-            )
-            base_url = self._server.start()
-            self._client = OpenAIClient(self.config.with_endpoint(base_url, self.model))
-        return self._client.complete(messages, response_model)
+        async with self._starting:
+            if self._client is None:
+                # Started from the event loop's thread on purpose: PDEATHSIG fires when the
+                # *thread* that started the server ends, and this one lives as long as the run.
+                gguf = self.config.gguf or default_gguf()
+                self._server = LocalServer(
+                    gguf, alias=self.model, context_size=self.config.context_size
+                )
+                base_url = self._server.start()
+                self._client = OpenAIClient(self.config.with_endpoint(base_url, self.model))
+        return await self._client.complete(messages, response_model)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Stop the server if it was started."""
         if self._client is not None:
-            self._client.close()
+            await self._client.aclose()
             self._client = None
         if self._server is not None:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> EmbeddedClient:
+    async def __aenter__(self) -> EmbeddedClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

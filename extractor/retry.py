@@ -10,10 +10,11 @@ Instructor); this module only handles the transport.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -125,17 +126,17 @@ def _error_detail(error: openai.APIStatusError) -> str:
     return str(error.message)[:300]
 
 
-def call_with_retries(
-    fn: Callable[[], T],
+async def call_with_retries(
+    fn: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[T, int]:
-    """Call ``fn`` under ``policy``; return its result and the number of attempts.
+    """Await ``fn()`` under ``policy``; return its result and the number of attempts.
 
     A failure that is not transient, or the last transient one, is raised as
     a ``ProviderError`` (with ``attempts`` set).
     """
-    retrying = tenacity.Retrying(
+    retrying = tenacity.AsyncRetrying(
         retry=tenacity.retry_if_exception(is_transient),
         stop=tenacity.stop_after_attempt(policy.max_attempts),
         wait=policy.wait,
@@ -144,10 +145,10 @@ def call_with_retries(
     )
     attempts = 0
     try:
-        for attempt in retrying:
+        async for attempt in retrying:
             with attempt:
                 attempts = attempt.retry_state.attempt_number
-                result = fn()
+                result = await fn()
         return result, attempts
     except ProviderError:
         raise

@@ -1,11 +1,12 @@
-"""One document, then many: cache lookup, model call, and one output line per document."""
+"""One document: cache lookup, model call, and its output line.
+
+``extractor.bulk`` runs many of these concurrently into one output file.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from extractor.cache import CachedResult, ResponseCache, cache_key
-from extractor.documents import Document, iter_paths, read_document
+from extractor.documents import Document
 from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
+from extractor.limits import RateLimiter
 from extractor.llm import ModelClient, Usage
+from extractor.pricing import FREE, Prices
 from extractor.prompts import Prompt
 from extractor.schema import CaseReport, schema_json, schema_sha256
 
@@ -32,6 +35,7 @@ class Provenance:
     cache_hit: bool = False
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = 0.0
     seconds: float = 0.0
 
 
@@ -41,6 +45,7 @@ class ResultLine:
 
     doc_id: str
     source: str
+    doc_sha256: str | None
     record: dict[str, Any] | None
     error: dict[str, str] | None
     provenance: Provenance
@@ -90,6 +95,8 @@ class DocumentExtractor:
         *,
         response_model: type[BaseModel] = CaseReport,
         reuse_failures: bool = True,
+        prices: Prices | None = FREE,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.client = client
         self.prompt = prompt
@@ -97,6 +104,8 @@ class DocumentExtractor:
         self.params = params
         self.response_model = response_model
         self.reuse_failures = reuse_failures
+        self.prices = prices
+        self.limiter = limiter
         self._schema = schema_json(response_model)
         self._schema_sha256 = schema_sha256(response_model)
 
@@ -122,7 +131,7 @@ class DocumentExtractor:
             params=self.params,
         )
 
-    def extract(self, document: Document) -> ResultLine:
+    async def extract(self, document: Document) -> ResultLine:
         """Extract one document; a fatal ``ProviderError`` propagates, others go in the line."""
         started = time.perf_counter()
         key = self.key(document)
@@ -130,8 +139,10 @@ class DocumentExtractor:
         if cached is not None and (cached.failure is None or self.reuse_failures):
             error = None if cached.failure is None else CachedFailure(cached.failure)
             return self._line(document, cached.record, error, started, cache_hit=True)
+        if self.limiter is not None:
+            await self.limiter.acquire()
         try:
-            completion = self.client.complete(
+            completion = await self.client.complete(
                 self.prompt.messages(document.text), self.response_model
             )
         except ProviderError as e:
@@ -164,6 +175,7 @@ class DocumentExtractor:
         return ResultLine(
             doc_id=path.stem,
             source=str(path),
+            doc_sha256=None,
             record=None,
             error=error_dict(error),
             provenance=self.provenance(),
@@ -177,84 +189,17 @@ class DocumentExtractor:
         started: float,
         **provenance: Any,
     ) -> ResultLine:
+        usage = provenance.get("usage", Usage())
+        if self.limiter is not None:
+            self.limiter.spend(usage.prompt_tokens + usage.completion_tokens)
+        cost = None if self.prices is None else round(self.prices.cost(usage), 6)
         return ResultLine(
             doc_id=document.id,
             source=document.source,
+            doc_sha256=document.sha256,
             record=record,
             error=None if error is None else error_dict(error),
             provenance=self.provenance(
-                seconds=round(time.perf_counter() - started, 3), **provenance
+                seconds=round(time.perf_counter() - started, 3), cost_usd=cost, **provenance
             ),
         )
-
-
-@dataclass
-class RunSummary:
-    """Totals of a run, updated line by line."""
-
-    ok: int = 0
-    failed: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-    failures: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def documents(self) -> int:
-        """Documents processed (ok or failed)."""
-        return self.ok + self.failed
-
-    def add(self, line: ResultLine) -> None:
-        """Count one output line."""
-        if line.ok:
-            self.ok += 1
-        else:
-            self.failed += 1
-            self.failures[line.error["kind"] if line.error else "unknown"] += 1
-        self.cache_hits += line.provenance.cache_hit
-        self.prompt_tokens += line.provenance.usage.prompt_tokens
-        self.completion_tokens += line.provenance.usage.completion_tokens
-
-
-def run_extraction(
-    inputs: Iterable[Path],
-    output: Path,
-    extractor: DocumentExtractor,
-    on_line: Callable[[ResultLine], None] | None = None,
-) -> RunSummary:
-    """Extract every input document into ``output``, one JSON line each, written as it finishes.
-
-    Unreadable documents get an error line and the run goes on. A fatal
-    provider error (bad key, nothing listening) stops the run; every line
-    written before it stays in the file.
-    """
-    summary = RunSummary()
-    started = time.perf_counter()
-    seen: dict[str, str] = {}
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as out:
-        try:
-            for path in iter_paths(inputs):
-                line = _extract_path(path, extractor, seen)
-                out.write(line.to_json() + "\n")
-                out.flush()
-                summary.add(line)
-                if on_line is not None:
-                    on_line(line)
-        finally:
-            summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _extract_path(path: Path, extractor: DocumentExtractor, seen: dict[str, str]) -> ResultLine:
-    try:
-        document = read_document(path)
-        if document.id in seen:
-            raise InputError(
-                f"{path}: duplicate document id {document.id!r} (also {seen[document.id]})"
-            )
-        seen[document.id] = document.source
-    except InputError as e:
-        return extractor.unreadable(path, e)
-    return extractor.extract(document)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError
-from extractor.export import iter_lines
+from extractor.runfile import iter_lines
 
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 

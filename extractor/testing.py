@@ -7,6 +7,7 @@ For tests, and for users who want to exercise a pipeline without a model::
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class FakeClient:
     model: str = "fake-model"
     endpoint: str = "fake://"
     usage: Usage = field(default_factory=lambda: Usage(prompt_tokens=100, completion_tokens=50))
+    delay: float = 0.0
     requests: list[FakeRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -50,9 +52,11 @@ class FakeClient:
         """Add answers to the end of the queue."""
         self._queue.extend(answers)
 
-    def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
-        """Record the request and return (or raise) the next answer."""
+    async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
+        """Record the request and return (or raise) the next answer, after ``delay`` seconds."""
         self.requests.append(FakeRequest(messages, response_model))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self._queue:
             answer = self._queue.popleft()
         elif self.default is not None:

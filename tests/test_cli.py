@@ -23,7 +23,7 @@ def runner() -> CliRunner:
 
 def extract_args(out: Path, url: str, cache: Path) -> list[str]:
     return ["extract", *map(str, SEEDS), "-o", str(out), "--base-url", url, "--model", "stub",
-            "--cache-dir", str(cache)]  # fmt: skip
+            "--cache-dir", str(cache), "--overwrite"]  # fmt: skip
 
 
 def test_extract_writes_one_line_per_seed_then_rerun_is_all_cached(
@@ -38,10 +38,25 @@ def test_extract_writes_one_line_per_seed_then_rerun_is_all_cached(
         assert second.exit_code == 0, second.output
         assert len(state.requests) == 5  # no model call on the re-run
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [line["doc_id"] for line in lines] == [p.stem for p in SEEDS]
+    assert sorted(line["doc_id"] for line in lines) == [p.stem for p in SEEDS]
     assert all(line["provenance"]["cache_hit"] for line in lines)
     assert "cache hits" in second.output
     assert "5" in second.output
+
+
+def test_rerun_without_overwrite_resumes_and_skips_what_is_done(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    with stub_server(minimal_record()) as (url, state):
+        args = extract_args(out, url, tmp_path / "cache")
+        args.remove("--overwrite")
+        assert runner.invoke(app, args).exit_code == 0
+        second = runner.invoke(app, args)
+        assert len(state.requests) == 5
+    assert second.exit_code == 0, second.output
+    assert "5 (already in the output)" in second.output
+    assert len(out.read_text().splitlines()) == 5
 
 
 def test_per_document_errors_still_exit_zero(runner: CliRunner, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from extractor.errors import ConfigError, InputError
-from extractor.export import COLUMNS, iter_lines, load_run, rows, write_csv, write_parquet
+from extractor.export import COLUMNS, load_run, rows, write_csv, write_parquet
+from extractor.runfile import iter_lines
 from tests.conftest import minimal_record
 
 

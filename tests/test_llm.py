@@ -11,10 +11,11 @@ an unrecorded request fails the test. Recorded with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 import yaml
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from extractor.config import ModelConfig
 from extractor.errors import ExtractionFailed, ProviderError
-from extractor.llm import OpenAIClient
+from extractor.llm import Completion, OpenAIClient
 from extractor.retry import RetryPolicy
 from extractor.schema import CaseReport, schema_json
 from tests.conftest import GOLD
@@ -31,6 +32,7 @@ BASE_URL = os.environ.get("RECORD_BASE_URL", "http://127.0.0.1:8766/v1")
 CASSETTES = Path(__file__).parent / "cassettes" / "test_llm"
 SEED_000 = (GOLD / "docs" / "000_41db0c827232113d.txt").read_text(encoding="utf-8")
 SEED_002 = (GOLD / "docs" / "002_576a4924710f90de.txt").read_text(encoding="utf-8")
+M = TypeVar("M", bound=BaseModel)
 SYSTEM = "Extract the case report record. Use null when the document does not say."
 
 
@@ -66,10 +68,17 @@ def client(**changes: Any) -> OpenAIClient:
     return OpenAIClient(config, retry=RetryPolicy(max_attempts=1))
 
 
+def complete(response_model: type[M], document: str, **changes: Any) -> Completion[M]:
+    async def call() -> Completion[M]:
+        async with client(**changes) as c:
+            return await c.complete(messages(document), response_model)
+
+    return asyncio.run(call())
+
+
 @pytest.mark.vcr
 def test_embedded_model_answers_through_a_forced_tool_call() -> None:
-    with client() as c:
-        completion = c.complete(messages(SEED_000), Bibliography)
+    completion = complete(Bibliography, SEED_000)
     assert isinstance(completion.record, Bibliography)
     assert completion.attempts == 1
     assert completion.usage.prompt_tokens > 0
@@ -86,8 +95,8 @@ def test_embedded_model_answers_through_a_forced_tool_call() -> None:
 def test_whole_record_cut_at_the_token_limit_is_a_clear_failure_not_reasked() -> None:
     """Recorded: at 1024 tokens SmolLM2 had not closed the record; the adapter
     reports that, with usage and raw output, and does not ask again."""
-    with client(max_tokens=1024) as c, pytest.raises(ExtractionFailed, match="token limit") as info:
-        c.complete(messages(SEED_002), CaseReport)
+    with pytest.raises(ExtractionFailed, match="token limit") as info:
+        complete(CaseReport, SEED_002, max_tokens=1024)
     assert info.value.attempts == 1
     assert info.value.usage.completion_tokens == 1024
     assert info.value.last_output
@@ -108,8 +117,8 @@ def test_cassettes_hold_no_credentials() -> None:
 
 @pytest.mark.vcr
 def test_an_unrecorded_request_fails() -> None:
-    with client() as c, pytest.raises(ProviderError) as info:
-        c.complete(messages("A request that was never recorded."), Bibliography)
+    with pytest.raises(ProviderError) as info:
+        complete(Bibliography, "A request that was never recorded.")
     causes: list[str] = []
     error: BaseException | None = info.value
     while error is not None and type(error).__name__ not in causes:

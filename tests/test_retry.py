@@ -6,8 +6,11 @@ The end-to-end cases run the real OpenAI adapter against the stub server on
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx2 as httpx
 import openai
@@ -76,7 +79,7 @@ def test_policy_waits_what_the_server_asked_capped() -> None:
         return "done"
 
     policy = RetryPolicy(max_attempts=5, max_retry_after=60)
-    assert call_with_retries(flaky, policy, sleep=waits.append) == ("done", 3)
+    assert retry(flaky, policy, waits) == ("done", 3)
     assert waits == [3.0, 60.0]
 
 
@@ -88,7 +91,7 @@ def test_backoff_grows_and_stops_at_max_attempts() -> None:
 
     policy = RetryPolicy(max_attempts=4, initial=1, maximum=30, jitter=0)
     with pytest.raises(ProviderError, match="HTTP 500") as info:
-        call_with_retries(always_500, policy, sleep=waits.append)
+        retry(always_500, policy, waits)
     assert waits == [1.0, 2.0, 4.0]
     assert info.value.attempts == 4
     assert not info.value.fatal
@@ -103,15 +106,31 @@ def test_client_errors_fail_at_once(status: int, fatal: bool) -> None:
         raise status_error(status)
 
     with pytest.raises(ProviderError, match=f"HTTP {status}") as info:
-        call_with_retries(fail, FAST, sleep=lambda _: None)
+        retry(fail, FAST)
     assert len(calls) == 1
     assert info.value.fatal is fatal
 
 
 def complete_via(base_url: str, timeout: float = 10.0) -> Completion[CaseReport]:
-    config = ModelConfig(model="stub", base_url=base_url, timeout=timeout)
-    with OpenAIClient(config, retry=FAST) as client:
-        return client.complete(MESSAGES, CaseReport)
+    async def complete() -> Completion[CaseReport]:
+        config = ModelConfig(model="stub", base_url=base_url, timeout=timeout)
+        async with OpenAIClient(config, retry=FAST) as client:
+            return await client.complete(MESSAGES, CaseReport)
+
+    return asyncio.run(complete())
+
+
+def retry(fn: Callable[[], Any], policy: RetryPolicy, waits: list[float] | None = None) -> Any:
+    """Run ``call_with_retries`` on a plain function, recording the waits instead of sleeping."""
+
+    async def call() -> Any:
+        return fn()
+
+    async def sleep(seconds: float) -> None:
+        if waits is not None:
+            waits.append(seconds)
+
+    return asyncio.run(call_with_retries(call, policy, sleep=sleep))
 
 
 @pytest.mark.parametrize("fault", ["500", "502", "503", "malformed", "drop"])

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from extractor.bulk import RunOptions, RunSummary, run_extraction
 from extractor.cache import ResponseCache
 from extractor.errors import ExtractionFailed, ProviderError
 from extractor.llm import Usage
 from extractor.prompts import load_prompt
-from extractor.run import DocumentExtractor, run_extraction
+from extractor.run import DocumentExtractor
 from extractor.schema import CaseReport, schema_sha256
 from extractor.testing import FakeClient
 from tests.conftest import minimal_record
@@ -31,6 +33,10 @@ def make_extractor(client: FakeClient, cache_dir: Path | None) -> DocumentExtrac
     return DocumentExtractor(client, load_prompt(), ResponseCache(cache_dir), {"temperature": 0.0})
 
 
+def run(paths: list[Path], out: Path, extractor: DocumentExtractor, **options: Any) -> RunSummary:
+    return asyncio.run(run_extraction(paths, out, extractor, RunOptions(**options)))
+
+
 def read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -38,7 +44,7 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
 def test_each_document_gets_one_line_with_provenance(tmp_path: Path, fake: FakeClient) -> None:
     paths = write_docs(tmp_path, 3)
     out = tmp_path / "out.jsonl"
-    summary = run_extraction(paths, out, make_extractor(fake, tmp_path / "c"))
+    summary = run(paths, out, make_extractor(fake, tmp_path / "c"))
     lines = read_lines(out)
     assert [line["doc_id"] for line in lines] == ["doc0", "doc1", "doc2"]
     first = lines[0]
@@ -59,9 +65,9 @@ def test_each_document_gets_one_line_with_provenance(tmp_path: Path, fake: FakeC
 
 def test_repeat_run_is_all_cache_hits_and_calls_no_model(tmp_path: Path, fake: FakeClient) -> None:
     paths = write_docs(tmp_path, 3)
-    run_extraction(paths, tmp_path / "a.jsonl", make_extractor(fake, tmp_path / "c"))
+    run(paths, tmp_path / "a.jsonl", make_extractor(fake, tmp_path / "c"))
     calls = len(fake.requests)
-    summary = run_extraction(paths, tmp_path / "b.jsonl", make_extractor(fake, tmp_path / "c"))
+    summary = run(paths, tmp_path / "b.jsonl", make_extractor(fake, tmp_path / "c"))
     assert len(fake.requests) == calls == 3
     assert summary.cache_hits == 3
     lines = read_lines(tmp_path / "b.jsonl")
@@ -75,13 +81,13 @@ def test_repeat_run_is_all_cache_hits_and_calls_no_model(tmp_path: Path, fake: F
 def test_no_cache_calls_the_model_every_time(tmp_path: Path, fake: FakeClient) -> None:
     paths = write_docs(tmp_path, 2)
     for name in ("a", "b"):
-        run_extraction(paths, tmp_path / f"{name}.jsonl", make_extractor(fake, None))
+        run(paths, tmp_path / f"{name}.jsonl", make_extractor(fake, None))
     assert len(fake.requests) == 4
 
 
 def test_prompt_carries_the_document_text(tmp_path: Path, fake: FakeClient) -> None:
     paths = write_docs(tmp_path, 1)
-    run_extraction(paths, tmp_path / "o.jsonl", make_extractor(fake, None))
+    run(paths, tmp_path / "o.jsonl", make_extractor(fake, None))
     assert "a 50-year-old woman" in fake.requests[0].messages[1]["content"]
 
 
@@ -97,8 +103,9 @@ def test_failures_get_error_lines_and_the_run_goes_on(tmp_path: Path) -> None:
         ]
     )
     out = tmp_path / "out.jsonl"
-    summary = run_extraction([*paths, empty], out, make_extractor(client, None))
-    lines = read_lines(out)
+    summary = run([*paths, empty], out, make_extractor(client, None))
+    lines = sorted(read_lines(out), key=lambda line: line["doc_id"])
+    assert [line["doc_id"] for line in lines] == ["doc0", "doc1", "doc2", "empty"]
     assert [line["error"]["kind"] if line["error"] else None for line in lines] == [
         "provider", "validation", None, "input",
     ]  # fmt: skip
@@ -114,7 +121,7 @@ def test_fatal_provider_error_stops_the_run_but_keeps_written_lines(tmp_path: Pa
     client = FakeClient([minimal_record(), ProviderError("HTTP 401", status=401, fatal=True)])
     out = tmp_path / "out.jsonl"
     with pytest.raises(ProviderError, match="401"):
-        run_extraction(paths, out, make_extractor(client, None))
+        run(paths, out, make_extractor(client, None))
     assert [line["doc_id"] for line in read_lines(out)] == ["doc0"]
 
 
@@ -124,10 +131,11 @@ def test_duplicate_document_ids_are_reported(tmp_path: Path, fake: FakeClient) -
     (tmp_path / "a" / "x.txt").write_text("one")
     (tmp_path / "b" / "x.txt").write_text("two")
     out = tmp_path / "out.jsonl"
-    run_extraction([tmp_path / "a", tmp_path / "b"], out, make_extractor(fake, None))
-    lines = read_lines(out)
-    assert lines[0]["error"] is None
-    assert "duplicate document id" in lines[1]["error"]["message"]
+    run([tmp_path / "a", tmp_path / "b"], out, make_extractor(fake, None))
+    ok, duplicate = sorted(read_lines(out), key=lambda line: line["error"] is not None)
+    assert ok["error"] is None
+    assert ok["source"].endswith("a/x.txt")
+    assert "duplicate document id" in duplicate["error"]["message"]
 
 
 def test_output_that_did_not_validate_is_cached_but_transport_failures_are_not(
@@ -141,8 +149,8 @@ def test_output_that_did_not_validate_is_cached_but_transport_failures_are_not(
         ],
         default=minimal_record(),
     )
-    run_extraction(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
-    summary = run_extraction(paths, tmp_path / "b.jsonl", make_extractor(client, tmp_path / "c"))
+    run(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
+    summary = run(paths, tmp_path / "b.jsonl", make_extractor(client, tmp_path / "c"))
     assert len(client.requests) == 3  # only the transport failure was asked again
     replayed, retried = read_lines(tmp_path / "b.jsonl")
     assert replayed["provenance"]["cache_hit"] is True
@@ -157,11 +165,11 @@ def test_cached_failures_can_be_retried(tmp_path: Path) -> None:
     client = FakeClient(
         [ExtractionFailed("did not validate", attempts=1)], default=minimal_record()
     )
-    run_extraction(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
+    run(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
     extractor = DocumentExtractor(
         client, load_prompt(), ResponseCache(tmp_path / "c"), {"temperature": 0.0},
         reuse_failures=False,
     )  # fmt: skip
-    run_extraction(paths, tmp_path / "b.jsonl", extractor)
+    run(paths, tmp_path / "b.jsonl", extractor)
     assert len(client.requests) == 2
     assert read_lines(tmp_path / "b.jsonl")[0]["error"] is None

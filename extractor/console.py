@@ -1,0 +1,108 @@
+"""What the command line shows: the progress bar, run summaries and score tables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from extractor.bulk import RunSummary
+from extractor.evaluate import EvalResult, format_rate
+from extractor.scoring import FIELDS
+
+stderr = Console(stderr=True)
+
+
+def _cost(summary: RunSummary) -> str:
+    return f"${summary.cost_usd:.4f}" + ("" if summary.cost_known else " + unpriced")
+
+
+@contextmanager
+def progress_bar(label: str = "extracting") -> Iterator[Callable[[RunSummary], None]]:
+    """A progress bar on stderr; yields the callback a run reports to."""
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=stderr, transient=False) as progress:
+        task = progress.add_task(label, total=None, rate="", status="")
+
+        def update(summary: RunSummary) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            status = (
+                f"failed {summary.failed} cached {summary.cache_hits} "
+                f"skipped {summary.skipped} | {summary.tokens:,} tok {_cost(summary)}"
+            )
+            progress.update(
+                task,
+                total=summary.planned,
+                completed=summary.documents + summary.skipped,
+                rate=f"{summary.documents / elapsed:.2f} doc/s",
+                status=status,
+            )
+
+        yield update
+
+
+def print_summary(summary: RunSummary, output: Path) -> None:
+    """The one-screen summary at the end of a run."""
+    table = Table(title="extraction summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    failures = ", ".join(f"{kind} {n}" for kind, n in summary.failures.most_common())
+    per_doc = summary.seconds / summary.documents if summary.documents else 0.0
+    rows = [
+        ("documents", f"{summary.documents} of {summary.planned} planned"),
+        ("ok", str(summary.ok)),
+        ("failed", f"{summary.failed}" + (f" ({failures})" if failures else "")),
+        ("skipped", f"{summary.skipped} (already in the output)"),
+        ("cache hits", str(summary.cache_hits)),
+        ("tokens", f"{summary.prompt_tokens:,} prompt + {summary.completion_tokens:,} completion"),
+        ("cost", _cost(summary)),
+        ("time", f"{summary.seconds:.1f} s ({per_doc:.2f} s per document)"),
+        ("output", str(output)),
+    ]
+    if summary.stopped:
+        rows.insert(0, ("stopped", summary.stopped))
+    for name, value in rows:
+        table.add_row(name, value)
+    stderr.print(table)
+
+
+def print_scores(result: EvalResult) -> None:
+    """The per-field table and the overall figures of an evaluation."""
+    score = result.score
+    table = Table(title=f"field scores ({len(score.documents)} documents)", title_justify="left")
+    for column in ("field", "TP", "FP", "FN", "abstain", "P", "R", "F1"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for name in FIELDS:
+        c = score.fields[name]
+        table.add_row(name, str(c.tp), str(c.fp), str(c.fn), str(c.abstain),
+                      f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}")  # fmt: skip
+    out = Console()
+    out.print(table)
+    out.print(
+        f"micro-F1 [bold]{score.micro.f1:.3f}[/bold]"
+        f"  invented-value rate {format_rate(score.invented_rate)}"
+        f"  grounding rate {format_rate(score.grounding_rate)}"
+    )
+    if result.missing or result.failed:
+        out.print(f"no record for: {', '.join(result.missing + list(result.failed))}")
