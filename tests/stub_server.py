@@ -1,6 +1,8 @@
-"""A small OpenAI-compatible chat-completions server on 127.0.0.1 for tests.
+"""A small OpenAI-compatible chat-completions server on 127.0.0.1 for tests and benchmarks.
 
-Each request takes the next behaviour from a script (then ``default``):
+Each request takes the next behaviour from a script; when the script is
+empty, a behaviour drawn at the configured ``faults`` rates (seeded, so runs
+repeat); otherwise ``default``. Every answer waits ``latency`` seconds first.
 
 - ``"ok"``: a tool call whose arguments are ``record`` (a valid record);
 - ``"invalid"``: a tool call whose arguments do not validate;
@@ -15,9 +17,10 @@ Each request takes the next behaviour from a script (then ``default``):
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,13 +37,30 @@ class StubState:
     default: str = "ok"
     retry_after: float = 1.0
     slow_seconds: float = 2.0
+    latency: float = 0.0
+    faults: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
     requests: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    served: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
 
     def next_behaviour(self, body: dict[str, Any]) -> str:
         with self.lock:
             self.requests.append((time.monotonic(), body))
-            return self.script.popleft() if self.script else self.default
+            behaviour = self.script.popleft() if self.script else self._draw()
+            self.served[behaviour] += 1
+            return behaviour
+
+    def _draw(self) -> str:
+        roll = self._random.random()
+        for behaviour, rate in self.faults.items():
+            if roll < rate:
+                return behaviour
+            roll -= rate
+        return self.default
 
 
 def completion(name: str, arguments: str) -> dict[str, Any]:
@@ -94,6 +114,8 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             behaviour = state.next_behaviour(body)
+            if state.latency:
+                time.sleep(state.latency)
             tools = body.get("tools") or [{"function": {"name": "CaseReport"}}]
             name = tools[0]["function"]["name"]
             if behaviour == "slow":
@@ -124,14 +146,18 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many clients connect at once in concurrency tests
+
+
 @contextmanager
 def stub_server(
     record: dict[str, Any], script: Iterable[str] = (), **options: Any
 ) -> Iterator[tuple[str, StubState]]:
     """Run the stub on a free 127.0.0.1 port; yield its base URL and state."""
     state = StubState(record=record, script=deque(script), **options)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -140,3 +166,26 @@ def stub_server(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main() -> None:
+    """Serve the stub until killed: ``python -m tests.stub_server --latency 0.2``.
+
+    Prints the base URL on the first line of stdout.
+    """
+    import argparse  # noqa: PLC0415 - only the command line needs it
+    import sys  # noqa: PLC0415
+
+    from tests.conftest import minimal_record  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    with stub_server(minimal_record(), latency=args.latency) as (url, _):
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
