@@ -173,10 +173,10 @@ def main() -> None:
 
     Prints the base URL on the first line of stdout.
     """
-    import argparse  # noqa: PLC0415 - only the command line needs it
-    import sys  # noqa: PLC0415
+    import argparse
+    import sys
 
-    from tests.conftest import minimal_record  # noqa: PLC0415
+    from tests.conftest import minimal_record
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0)

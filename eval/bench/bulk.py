@@ -78,7 +78,8 @@ def main() -> None:
                 print(f"{row['run']:>16}: {wall:7.2f} s  {row['docs_per_s']:7.1f} doc/s  "
                       f"ideal {ideal:6.2f} s  ratio {row['ratio_to_ideal']:.3f}")  # fmt: skip
             wall, summary = run_once(folder, Path(tmp) / "out.jsonl", url, 32, Path(tmp) / "cache")
-            row = {"run": "cached re-run", "wall_s": round(wall, 3), "cache_hits": summary.cache_hits,
+            row = {"run": "cached re-run", "wall_s": round(wall, 3),
+                   "cache_hits": summary.cache_hits,
                    "ms_per_doc": round(1000 * wall / args.n, 2)}  # fmt: skip
             figures["runs"].append(row)
             print(f"   cached re-run: {wall:7.3f} s  {row['ms_per_doc']:.2f} ms/doc  "
