@@ -26,6 +26,7 @@ from extractor.prompts import DEFAULT_PROMPT, load_prompt
 from extractor.run import DocumentExtractor, ResultLine
 from extractor.runfile import RunFile
 from extractor.shards import in_shard
+from extractor.strategies import strategy as make_strategy
 
 
 @dataclass(frozen=True)
@@ -214,15 +215,19 @@ async def extract_files(
     tpm: float | None = None,
     price_in: float | None = None,
     price_out: float | None = None,
+    strategy: str = "whole",
+    require_grounding: bool = False,
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The whole job behind ``extractor extract``: connect, extract every input, close.
 
     ``cache_dir`` None disables the cache. ``options.retry_failed`` also
-    retries failures remembered by the cache.
+    retries failures remembered by the cache. ``require_grounding`` keeps
+    only values whose evidence quote is found in the document.
     """
     options = options or RunOptions()
+    chosen = make_strategy(strategy)
     loaded_prompt = load_prompt(prompt)
     cache = ResponseCache(cache_dir)
     if cache.problem and on_warning is not None:
@@ -241,6 +246,8 @@ async def extract_files(
                 reuse_failures=not options.retry_failed,
                 prices=prices,
                 limiter=limiter,
+                strategy=chosen,
+                grounded_only=require_grounding,
             )
             return await run_extraction(inputs, output, extractor, options, on_progress)
     finally:

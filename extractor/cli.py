@@ -23,6 +23,7 @@ from extractor.errors import ExtractorError
 from extractor.evaluate import default_result_path, evaluate, read_run, write_result
 from extractor.export import write_csv, write_parquet
 from extractor.gold import check_gold, load_gold
+from extractor.leaderboard import append as append_row
 from extractor.limits import Budget
 from extractor.prompts import DEFAULT_PROMPT
 from extractor.schema import schema_json
@@ -78,6 +79,16 @@ CacheDirOption = Annotated[Path | None, typer.Option("--cache-dir", help="Cache 
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
 ]
+StrategyOption = Annotated[
+    str,
+    typer.Option("--strategy", help="whole: one call per record; sections: several smaller calls."),
+]
+GroundingOption = Annotated[
+    bool,
+    typer.Option(
+        "--require-grounding", help="Keep only values whose evidence quote is in the document."
+    ),
+]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option("--concurrency", min=1, help="Documents in flight (default 1 embedded, 8 remote)."),
@@ -109,6 +120,8 @@ def extract(
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
+    strategy: StrategyOption = "whole",
+    require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
     overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Re-attempt the documents whose line is an error.")] = False,
@@ -141,6 +154,7 @@ def extract(
         _run(output, lambda update: extract_files(
             paths, output, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
             options=options, rpm=rpm, tpm=tpm, price_in=price_in, price_out=price_out,
+            strategy=strategy, require_grounding=require_grounding,
             on_progress=update, on_warning=_warn,
         ))  # fmt: skip
 
@@ -208,9 +222,12 @@ def eval_command(
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
+    strategy: StrategyOption = "whole",
+    require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
+    leaderboard: Annotated[Path, typer.Option(help="Leaderboard rows (JSONL; Markdown beside it).")] = Path("eval/leaderboard.jsonl"),
 ) -> None:  # fmt: skip
-    """Score extraction against a gold set, field by field.
+    """Score extraction against a gold set, field by field, and add a leaderboard row.
 
     Without --run, the gold documents are extracted first (cached, as by extract).
     """
@@ -218,7 +235,7 @@ def eval_command(
         gold_set = load_gold(gold)
         if run is None:
             config = load_config(model=model, base_url=base_url, gguf=gguf)
-            name = f"{gold_set.directory.name}_{Path(prompt).name}_{config.model or 'embedded'}"
+            name = f"{gold_set.directory.name}_{Path(prompt).name}_{strategy}_{config.model or 'embedded'}"
             run = Path("eval/runs") / f"{name}.jsonl"
             inputs = [Path(item.document.source) for item in gold_set.items.values()]
             options = RunOptions(
@@ -226,13 +243,15 @@ def eval_command(
             )
             _run(run, lambda update: extract_files(
                 inputs, run, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
-                options=options, on_progress=update, on_warning=_warn,
+                options=options, strategy=strategy, require_grounding=require_grounding,
+                on_progress=update, on_warning=_warn,
             ))  # fmt: skip
         result = evaluate(gold_set, read_run(run), meta={"run": str(run)})
         json_path = json_path or default_result_path(Path("eval/results"), result.meta)
         report = write_result(result, json_path)
+        board = append_row(result, leaderboard)
     print_scores(result)
-    typer.echo(f"result: {json_path}\nreport: {report}")
+    typer.echo(f"result: {json_path}\nreport: {report}\nleaderboard: {board}")
 
 
 @app.command()

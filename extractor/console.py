@@ -103,6 +103,7 @@ def print_scores(result: EvalResult) -> None:
         f"micro-F1 [bold]{score.micro.f1:.3f}[/bold]"
         f"  invented-value rate {format_rate(score.invented_rate)}"
         f"  grounding rate {format_rate(score.grounding_rate)}"
+        f"  (micro-F1 with --require-grounding {result.grounded.micro.f1:.3f})"
     )
     if result.missing or result.failed:
         out.print(f"no record for: {', '.join(result.missing + list(result.failed))}")

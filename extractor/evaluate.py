@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from extractor.errors import InputError
 from extractor.gold import GoldSet
+from extractor.grounding import require_grounding
 from extractor.schema import CaseReport
 from extractor.scoring import FIELDS, EvalScore, score_run
 
@@ -64,6 +65,7 @@ class EvalResult:
     """A scored run: the scores, which gold documents had no record, and run facts."""
 
     score: EvalScore
+    grounded: EvalScore
     missing: list[str]
     failed: dict[str, str]
     extra: list[str]
@@ -77,6 +79,10 @@ class EvalResult:
             "failed": self.failed,
             "extra": self.extra,
             **self.score.to_dict(),
+            "require_grounding": {
+                **self.grounded.micro.to_dict(),
+                "invented_rate": self.grounded.invented_rate,
+            },
         }
 
 
@@ -86,9 +92,14 @@ def evaluate(gold: GoldSet, run: RunRecords, meta: dict[str, Any] | None = None)
         (doc_id, run.records.get(doc_id), item.label, item.document.text)
         for doc_id, item in gold.items.items()
     ]
+    grounded = [
+        (doc_id, None if record is None else require_grounding(record, text), label, text)
+        for doc_id, record, label, text in pairs
+    ]
     seen = run.records.keys() | run.failed.keys()
     return EvalResult(
         score=score_run(pairs),
+        grounded=score_run(grounded),
         missing=sorted(gold.items.keys() - seen),
         failed={k: v for k, v in sorted(run.failed.items()) if k in gold.items},
         extra=sorted(seen - gold.items.keys()),
@@ -106,6 +117,7 @@ def _run_facts(run: RunRecords) -> dict[str, Any]:
         "endpoint": first.get("endpoint"),
         "prompt": first.get("prompt"),
         "prompt_sha256": first.get("prompt_sha256"),
+        "strategy": first.get("strategy", "whole"),
         "seconds_per_document": statistics.fmean(seconds) if seconds else None,
         "tokens_per_document": sum(
             u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage
@@ -120,7 +132,8 @@ def default_result_path(
 ) -> Path:
     """``eval/results/<time>_<prompt>_<model>.json``."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    parts = [stamp, str(meta.get("prompt") or "prompt"), str(meta.get("model") or "model")]
+    parts = [stamp, str(meta.get("prompt") or "prompt"), str(meta.get("strategy") or "whole"),
+             str(meta.get("model") or "model")]  # fmt: skip
     return results_dir / ("_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", p) for p in parts) + ".json")
 
 
@@ -148,7 +161,8 @@ def render_markdown(result: EvalResult) -> str:
         f"prompt: `{meta.get('prompt')}` (`{str(meta.get('prompt_sha256'))[:12]}`)",
         f"- micro-F1 **{score.micro.f1:.3f}** (P {score.micro.precision:.3f}, "
         f"R {score.micro.recall:.3f}); invented-value rate {format_rate(score.invented_rate)}; "
-        f"grounding rate {format_rate(score.grounding_rate)}",
+        f"grounding rate {format_rate(score.grounding_rate)}; with --require-grounding "
+        f"micro-F1 {result.grounded.micro.f1:.3f}",
         f"- documents {len(score.documents)}; missing {len(result.missing)}; "
         f"failed {len(result.failed)}; seconds per document "
         f"{format_rate(meta.get('seconds_per_document'))}",

@@ -1,15 +1,19 @@
 """Versioned prompt templates: one folder per version under ``prompts/``.
 
 A version folder holds ``system.md`` and ``user.md``; ``user.md`` has a
-``{{ document }}`` slot for the document text. The version name and a hash
-of both files go into every output line.
+``{{ document }}`` slot for the document text and may have a ``{{ task }}``
+slot, filled from ``tasks/<name>.md`` (the questions of the ``sections``
+strategy: ``bibliographic``, ``patients``, ``tests``, ``course``; and
+``whole``). Putting the document before the task lets a llama.cpp server
+reuse the evaluated document across a document's section calls. The version
+name and a hash of all its files go into every output line.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.errors import ConfigError
@@ -17,6 +21,7 @@ from extractor.hashing import sha256_text
 
 DEFAULT_PROMPT = "v1"
 _SLOT = re.compile(r"\{\{\s*document\s*\}\}")
+_TASK_SLOT = re.compile(r"\{\{\s*task\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -26,15 +31,26 @@ class Prompt:
     name: str
     system: str
     user: str
+    tasks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """All the prompt's text, as hashed and as part of cache keys."""
+        tasks = "".join(f"\x00{name}\x00{text}" for name, text in sorted(self.tasks.items()))
+        return self.system + "\x00" + self.user + tasks
 
     @property
     def sha256(self) -> str:
-        """Hash of the prompt text (both files), recorded in provenance and cache keys."""
-        return sha256_text(self.system + "\x00" + self.user)
+        """Hash of the prompt text (every file), recorded in provenance and cache keys."""
+        return sha256_text(self.text)
 
-    def messages(self, document_text: str) -> list[dict[str, str]]:
-        """The chat messages for one document."""
+    def messages(self, document_text: str, task: str = "whole") -> list[dict[str, str]]:
+        """The chat messages for one document (and one task of a multi-call strategy)."""
+        if task not in self.tasks and (task != "whole" or _TASK_SLOT.search(self.user)):
+            raise ConfigError(f"prompt {self.name!r} has no tasks/{task}.md")
+        task_text = self.tasks.get(task, "")
         user = _SLOT.sub(lambda _: document_text, self.user)
+        user = _TASK_SLOT.sub(lambda _: task_text, user)
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 
@@ -70,4 +86,8 @@ def _read(folder: Path) -> Prompt:
     user = (folder / "user.md").read_text(encoding="utf-8")
     if not _SLOT.search(user):
         raise ConfigError(f"{folder / 'user.md'} has no {{{{ document }}}} slot")
-    return Prompt(name=folder.name, system=system, user=user)
+    tasks = {
+        path.stem: path.read_text(encoding="utf-8")
+        for path in sorted((folder / "tasks").glob("*.md"))
+    }
+    return Prompt(name=folder.name, system=system, user=user, tasks=tasks)

@@ -11,16 +11,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from extractor.cache import CachedResult, ResponseCache, cache_key
 from extractor.documents import Document
 from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
+from extractor.grounding import align_record, require_grounding
 from extractor.limits import RateLimiter
 from extractor.llm import ModelClient, Usage
 from extractor.pricing import FREE, Prices
 from extractor.prompts import Prompt
 from extractor.schema import CaseReport, schema_json, schema_sha256
+from extractor.strategies import Strategy, Whole
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Provenance:
     prompt: str
     prompt_sha256: str
     schema_sha256: str
+    strategy: str = "whole"
     cache_hit: bool = False
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -49,6 +50,7 @@ class ResultLine:
     record: dict[str, Any] | None
     error: dict[str, str] | None
     provenance: Provenance
+    evidence_spans: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -93,21 +95,23 @@ class DocumentExtractor:
         cache: ResponseCache,
         params: dict[str, Any],
         *,
-        response_model: type[BaseModel] = CaseReport,
         reuse_failures: bool = True,
         prices: Prices | None = FREE,
         limiter: RateLimiter | None = None,
+        strategy: Strategy | None = None,
+        grounded_only: bool = False,
     ) -> None:
         self.client = client
         self.prompt = prompt
         self.cache = cache
         self.params = params
-        self.response_model = response_model
         self.reuse_failures = reuse_failures
         self.prices = prices
         self.limiter = limiter
-        self._schema = schema_json(response_model)
-        self._schema_sha256 = schema_sha256(response_model)
+        self.strategy = strategy or Whole()
+        self.grounded_only = grounded_only
+        self._schema = schema_json(CaseReport)
+        self._schema_sha256 = schema_sha256(CaseReport)
 
     def provenance(self, **values: Any) -> Provenance:
         """Provenance of this extractor's model, prompt and schema, plus ``values``."""
@@ -117,6 +121,7 @@ class DocumentExtractor:
             prompt=self.prompt.name,
             prompt_sha256=self.prompt.sha256,
             schema_sha256=self._schema_sha256,
+            strategy=self.strategy.name,
             **values,
         )
 
@@ -125,26 +130,24 @@ class DocumentExtractor:
         return cache_key(
             model=self.client.model,
             endpoint=self.client.endpoint,
-            prompt_text=self.prompt.system + "\x00" + self.prompt.user,
+            prompt_text=self.prompt.text,
             schema=self._schema,
             document_sha256=document.sha256,
-            params=self.params,
+            params={**self.params, "strategy": self.strategy.name},
         )
 
     async def extract(self, document: Document) -> ResultLine:
         """Extract one document; a fatal ``ProviderError`` propagates, others go in the line."""
         started = time.perf_counter()
         key = self.key(document)
-        cached = self.cache.get(key, self.response_model)
+        cached = self.cache.get(key, CaseReport)
         if cached is not None and (cached.failure is None or self.reuse_failures):
             error = None if cached.failure is None else CachedFailure(cached.failure)
             return self._line(document, cached.record, error, started, cache_hit=True)
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            completion = await self.client.complete(
-                self.prompt.messages(document.text), self.response_model
-            )
+            completion = await self.strategy.extract(self.client, self.prompt, document.text)
         except ProviderError as e:
             if e.fatal:
                 raise
@@ -193,6 +196,13 @@ class DocumentExtractor:
         if self.limiter is not None:
             self.limiter.spend(usage.prompt_tokens + usage.completion_tokens)
         cost = None if self.prices is None else round(self.prices.cost(usage), 6)
+        spans: list[dict[str, Any]] = []
+        if record is not None:
+            report = CaseReport.model_validate(record)
+            if self.grounded_only:
+                report = require_grounding(report, document.text)
+                record = report.model_dump(mode="json")
+            spans = [a.to_dict() for a in align_record(report, document.text)]
         return ResultLine(
             doc_id=document.id,
             source=document.source,
@@ -202,4 +212,5 @@ class DocumentExtractor:
             provenance=self.provenance(
                 seconds=round(time.perf_counter() - started, 3), cost_usd=cost, **provenance
             ),
+            evidence_spans=spans,
         )
