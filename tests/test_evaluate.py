@@ -62,7 +62,7 @@ def test_missing_and_failed_documents_count_as_all_missed(tmp_path: Path) -> Non
 def test_report_files_are_written(tmp_path: Path) -> None:
     result = evaluate(load_gold(GOLD), read_run(gold_as_run(tmp_path / "run.jsonl")))
     path = default_result_path(tmp_path / "results", result.meta)
-    assert path.name.endswith("_v1_m.json")
+    assert path.name.endswith("_v1_whole_m.json")
     report = write_result(result, path)
     data = json.loads(path.read_text())
     assert data["overall"]["f1"] == 1.0

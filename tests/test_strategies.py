@@ -31,8 +31,8 @@ def parts(n: int) -> list[dict[str, Any]]:
         if k not in {"imaging", "biomarkers", "treatments", "outcome"}
     }
     tumour["evidence"] = {"age_years": "a 50-year-old woman"}
-    tests = {"imaging": [{"modality": "CT", "tracer": None, "result": "positive", "evidence": "CT"}],
-             "biomarkers": []}  # fmt: skip
+    scan = {"modality": "CT", "tracer": None, "result": "positive", "evidence": "CT"}
+    tests = {"imaging": [scan], "biomarkers": []}
     course = {"treatments": [], "outcome": {"status": "stable_disease", "follow_up_months": 6}}
     return [
         {"patients": [{**tumour, "age_years": 50 + i} for i in range(n)]},
