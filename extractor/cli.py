@@ -14,15 +14,18 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markdown import Markdown
 
 from extractor.bulk import Progress, RunOptions, RunSummary, extract_files, planned_paths
 from extractor.cache import default_cache_dir
-from extractor.config import load_config
+from extractor.compare import compare_results, load_result
+from extractor.config import ModelConfig, load_config
 from extractor.console import print_scores, print_summary, progress_bar, stderr
 from extractor.errors import ExtractorError
-from extractor.evaluate import default_result_path, evaluate, read_run, write_result
+from extractor.evaluate import EvalResult, default_result_path, evaluate, read_run, write_result
 from extractor.export import write_csv, write_parquet
-from extractor.gold import check_gold, load_gold
+from extractor.gold import GoldSet, check_gold, load_gold
 from extractor.leaderboard import append as append_row
 from extractor.limits import Budget
 from extractor.prompts import DEFAULT_PROMPT
@@ -31,6 +34,8 @@ from extractor.shards import merge_runs, parse_shard
 
 # Instructor logs every failed attempt at ERROR; the run reports failures itself.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+LEADERBOARD = Path("eval/leaderboard.jsonl")
 
 app = typer.Typer(
     help="Structured, checkable records from medical case reports.",
@@ -225,7 +230,7 @@ def eval_command(
     strategy: StrategyOption = "whole",
     require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
-    leaderboard: Annotated[Path, typer.Option(help="Leaderboard rows (JSONL; Markdown beside it).")] = Path("eval/leaderboard.jsonl"),
+    leaderboard: Annotated[Path, typer.Option(help="Leaderboard rows (JSONL; Markdown beside it).")] = LEADERBOARD,
 ) -> None:  # fmt: skip
     """Score extraction against a gold set, field by field, and add a leaderboard row.
 
@@ -235,23 +240,90 @@ def eval_command(
         gold_set = load_gold(gold)
         if run is None:
             config = load_config(model=model, base_url=base_url, gguf=gguf)
-            name = f"{gold_set.directory.name}_{Path(prompt).name}_{strategy}_{config.model or 'embedded'}"
-            run = Path("eval/runs") / f"{name}.jsonl"
-            inputs = [Path(item.document.source) for item in gold_set.items.values()]
-            options = RunOptions(
-                concurrency=concurrency or (1 if config.embedded else 8), overwrite=True
-            )
-            _run(run, lambda update: extract_files(
-                inputs, run, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
-                options=options, strategy=strategy, require_grounding=require_grounding,
-                on_progress=update, on_warning=_warn,
-            ))  # fmt: skip
-        result = evaluate(gold_set, read_run(run), meta={"run": str(run)})
-        json_path = json_path or default_result_path(Path("eval/results"), result.meta)
-        report = write_result(result, json_path)
-        board = append_row(result, leaderboard)
+            result = _evaluate_run(
+                gold_set, config, prompt, strategy, _cache(cache_dir, no_cache),
+                concurrency, require_grounding,
+            )  # fmt: skip
+        else:
+            result = evaluate(gold_set, read_run(run), meta={"run": str(run)})
+        _record(result, json_path, leaderboard)
     print_scores(result)
-    typer.echo(f"result: {json_path}\nreport: {report}\nleaderboard: {board}")
+
+
+def _pair(values: list[str] | None, default: str) -> tuple[str, str]:
+    """Side A's and side B's value of a repeated option (one value: the same on both)."""
+    values = values or [default]
+    if len(values) > 2:
+        raise typer.BadParameter(f"at most two values, not {len(values)}")
+    return values[0], values[-1]
+
+
+def _record(
+    result: EvalResult, json_path: Path | None = None, leaderboard: Path = LEADERBOARD
+) -> EvalResult:
+    """Write the result and its report, add the leaderboard row, and say where they are."""
+    json_path = json_path or default_result_path(Path("eval/results"), result.meta)
+    report = write_result(result, json_path)
+    board = append_row(result, leaderboard)
+    stderr.print(f"result: {json_path}  report: {report}  leaderboard: {board}")
+    return result
+
+
+def _evaluate_run(
+    gold_set: GoldSet, config: ModelConfig, prompt: str, strategy: str, cache_dir: Path | None,
+    concurrency: int | None = None, require_grounding: bool = False,
+) -> EvalResult:  # fmt: skip
+    """Extract the gold documents (cached) and score them."""
+    name = f"{gold_set.directory.name}_{Path(prompt).name}_{strategy}_{config.model or 'embedded'}"
+    run = Path("eval/runs") / f"{name}.jsonl"
+    inputs = [Path(item.document.source) for item in gold_set.items.values()]
+    options = RunOptions(concurrency=concurrency or (1 if config.embedded else 8), overwrite=True)
+    _run(run, lambda update: extract_files(
+        inputs, run, config, prompt=prompt, cache_dir=cache_dir, options=options,
+        strategy=strategy, require_grounding=require_grounding,
+        on_progress=update, on_warning=_warn,
+    ))  # fmt: skip
+    return evaluate(gold_set, read_run(run), meta={"run": str(run)})
+
+
+@app.command()
+def compare(
+    results: Annotated[list[Path] | None, typer.Argument(help="Two eval result files (A then B).")] = None,
+    gold: Annotated[Path | None, typer.Option("--gold", help="Run both sides on this gold set instead.")] = None,
+    prompt: Annotated[list[str] | None, typer.Option("--prompt", help="Prompt of A, then of B.")] = None,
+    strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Strategy of A, then of B.")] = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    gguf: GgufOption = None,
+    cache_dir: CacheDirOption = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the report to this file.")] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
+) -> None:  # fmt: skip
+    """Compare two evaluations: F1 per field, bootstrap 95% CI of each delta, and flips."""
+    with _user_errors():
+        if gold is not None:
+            (pa, pb), (sa, sb) = _pair(prompt, DEFAULT_PROMPT), _pair(strategy, "whole")
+            if (pa, sa) == (pb, sb):
+                raise typer.BadParameter("give two --prompt or two --strategy values to compare")
+            gold_set = load_gold(gold)
+            config = load_config(model=model, base_url=base_url, gguf=gguf)
+            cache = _cache(cache_dir, False)
+            label_a, label_b = f"{Path(pa).name}/{sa}", f"{Path(pb).name}/{sb}"
+            a = _record(_evaluate_run(gold_set, config, pa, sa, cache)).to_dict()
+            b = _record(_evaluate_run(gold_set, config, pb, sb, cache)).to_dict()
+        elif results is not None and len(results) == 2:
+            label_a, label_b = results[0].stem, results[1].stem
+            a, b = load_result(results[0]), load_result(results[1])
+        else:
+            raise typer.BadParameter(
+                "give two result files, or --gold with two --prompt/--strategy values"
+            )
+        comparison = compare_results(a, b, label_a=label_a, label_b=label_b, resamples=resamples)
+        report = comparison.to_markdown()
+        if markdown is not None:
+            markdown.parent.mkdir(parents=True, exist_ok=True)
+            markdown.write_text(report, encoding="utf-8")
+    Console().print(Markdown(report))
 
 
 @app.command()

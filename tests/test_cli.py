@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
+from extractor.evaluate import RunRecords, evaluate, write_result
+from extractor.gold import load_gold
 from extractor.schema import schema_json
 from tests.conftest import GOLD, minimal_record
 from tests.stub_server import stub_server
@@ -95,3 +97,22 @@ def test_schema_prints_the_json_schema(runner: CliRunner) -> None:
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == schema_json()
+
+
+def test_compare_two_result_files(runner: CliRunner, tmp_path: Path) -> None:
+    gold = load_gold(GOLD)
+    perfect = RunRecords(records={k: v.label for k, v in gold.items.items()}, failed={})
+    kept = {k: v for k, v in perfect.records.items() if not k.startswith("0")}
+    worse = RunRecords(records=kept, failed={})
+    paths = []
+    for name, run in (("a", worse), ("b", perfect)):
+        path = tmp_path / f"{name}.json"
+        write_result(evaluate(gold, run), path)
+        paths.append(str(path))
+    out = tmp_path / "report.md"
+    result = runner.invoke(app, ["compare", *paths, "--markdown", str(out), "--resamples", "200"])
+    assert result.exit_code == 0, result.output
+    report = out.read_text()
+    assert "| field |" in report
+    assert "Fixed" in report
+    assert "000_41db0c827232113d" in report

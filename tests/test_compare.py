@@ -19,10 +19,9 @@ from extractor.evaluate import RunRecords, evaluate, write_result
 from extractor.gold import load_gold
 from extractor.schema import CaseReport
 from extractor.scoring import FIELDS, EvalScore, FieldCounts, score_record
-from tests.conftest import GOLD as GOLD_DIR
-from tests.conftest import minimal_record
+from tests.conftest import GOLD, minimal_record
 
-GOLD = minimal_record()
+GOLD_RECORD = minimal_record()
 
 
 def patient(**changes: Any) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def patient(**changes: Any) -> dict[str, Any]:
 
 
 def result(
-    predictions: dict[str, dict[str, Any] | None], gold_record: dict[str, Any] = GOLD
+    predictions: dict[str, dict[str, Any] | None], gold_record: dict[str, Any] = GOLD_RECORD
 ) -> dict[str, Any]:
     """The JSON form of an evaluation of ``predictions`` (by doc id) against one gold label."""
     gold = CaseReport.model_validate(gold_record)
@@ -145,25 +144,25 @@ def test_documents_in_only_one_result_are_left_out_and_counted() -> None:
 
 def test_results_without_shared_documents_are_an_error() -> None:
     with pytest.raises(InputError, match="no document in common"):
-        compare_results(result({"d1": GOLD}), result({"d2": GOLD}))
+        compare_results(result({"d1": GOLD_RECORD}), result({"d2": GOLD_RECORD}))
 
 
 def test_a_missing_document_counts_as_all_missed() -> None:
-    comparison = compare_results(result({"d": None}), result({"d": GOLD}))
+    comparison = compare_results(result({"d": None}), result({"d": GOLD_RECORD}))
     assert comparison.overall.f1_a == 0.0
     assert comparison.overall.f1_b == 1.0
     assert all(flip.direction == "fixed" for flip in comparison.flips)
 
 
 def test_load_result_reads_a_written_result(tmp_path: Path) -> None:
-    data = result({"d1": GOLD})
+    data = result({"d1": GOLD_RECORD})
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data))
     assert load_result(path) == data
 
 
 def test_a_written_gold_set_result_compares_with_itself(tmp_path: Path) -> None:
-    gold = load_gold(GOLD_DIR)
+    gold = load_gold(GOLD)
     run = RunRecords(records={k: v.label for k, v in gold.items.items()}, failed={})
     path = tmp_path / "result.json"
     write_result(evaluate(gold, run), path)
@@ -231,7 +230,7 @@ def test_markdown_has_the_table_and_the_flip_sections() -> None:
 
 def test_to_dict_is_json_ready() -> None:
     a = result({"doc": patient(age_years=51)})
-    data = json.loads(json.dumps(compare_results(a, result({"doc": GOLD})).to_dict()))
+    data = json.loads(json.dumps(compare_results(a, result({"doc": GOLD_RECORD})).to_dict()))
     assert data["documents"] == 1
     assert data["overall"]["field"] == "overall"
     assert len(data["fields"]) == len(FIELDS)
