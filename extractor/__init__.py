@@ -7,7 +7,7 @@ them against a gold set. The ``extractor`` command is a thin layer over these.
 from extractor.bulk import RunOptions, RunSummary, extract_files, run_extraction
 from extractor.cache import ResponseCache
 from extractor.config import ModelConfig, load_config
-from extractor.documents import Document, iter_paths, read_document
+from extractor.documents import Document, Unreadable, iter_documents, iter_paths, read_document
 from extractor.errors import (
     ConfigError,
     ExtractionFailed,
@@ -48,11 +48,13 @@ __all__ = [
     "ResultLine",
     "RunOptions",
     "RunSummary",
+    "Unreadable",
     "Usage",
     "check_gold",
     "connect",
     "evaluate",
     "extract_files",
+    "iter_documents",
     "iter_paths",
     "load_config",
     "load_gold",

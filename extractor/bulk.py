@@ -9,6 +9,7 @@ error, Ctrl-C or a budget stops it after the lines in flight are written.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from extractor.cache import ResponseCache
 from extractor.config import ModelConfig
-from extractor.documents import Document, iter_paths, read_document
+from extractor.documents import Document, Unreadable, iter_documents, iter_paths
 from extractor.errors import InputError, ProviderError
 from extractor.limits import Budget, RateLimiter
 from extractor.llm import connect
@@ -87,11 +88,34 @@ class RunSummary:
 Progress = Callable[[RunSummary], None]
 
 
-def planned_paths(inputs: Iterable[Path], shard: tuple[int, int] | None) -> Iterator[Path]:
-    """The input files of this run, lazily: every supported file, in this shard if sharded."""
+def planned_documents(
+    inputs: Iterable[Path], shard: tuple[int, int] | None
+) -> Iterator[Document | Unreadable]:
+    """The documents of this run, read lazily, in this shard if sharded (by document id)."""
+    for item in iter_documents(inputs):
+        if shard is None or in_shard(item.id, *shard):
+            yield item
+
+
+def count_planned(inputs: Iterable[Path], shard: tuple[int, int] | None) -> int:
+    """How many documents the run plans, without reading them (JSONL lines are counted)."""
+    total = 0
     for path in iter_paths(inputs):
-        if shard is None or in_shard(path.stem, *shard):
-            yield path
+        if path.suffix.lower() != ".jsonl":
+            total += shard is None or in_shard(path.stem, *shard)
+            continue
+        with path.open("rb") as lines:
+            for line in lines:
+                if line.strip() and (shard is None or in_shard(_jsonl_id(line, path), *shard)):
+                    total += 1
+    return total
+
+
+def _jsonl_id(line: bytes, path: Path) -> str:
+    try:
+        return str(json.loads(line).get("id"))
+    except (ValueError, AttributeError):
+        return path.stem
 
 
 async def run_extraction(
@@ -103,12 +127,12 @@ async def run_extraction(
 ) -> RunSummary:
     """Extract every planned document not already in ``output`` into it, one line each."""
     options = options or RunOptions()
-    summary = RunSummary(planned=sum(1 for _ in planned_paths(inputs, options.shard)))
+    summary = RunSummary(planned=count_planned(inputs, options.shard))
     started = time.perf_counter()
     with RunFile(output, overwrite=options.overwrite, retry_failed=options.retry_failed) as out:
         runner = _Runner(extractor, out, options, summary, on_progress or (lambda _: None))
         try:
-            await runner.run(planned_paths(inputs, options.shard))
+            await runner.run(planned_documents(inputs, options.shard))
         finally:
             summary.seconds = time.perf_counter() - started
     return summary
@@ -134,13 +158,13 @@ class _Runner:
         self.seen: dict[str, str] = {}
         self.fatal: BaseException | None = None
 
-    async def run(self, paths: Iterable[Path]) -> None:
+    async def run(self, items: Iterable[Document | Unreadable]) -> None:
         tasks: set[asyncio.Task[None]] = set()
         try:
-            for path in paths:
+            for item in items:
                 if self._should_stop():
                     break
-                document = self._read(path)
+                document = self._admit(item)
                 if document is None:
                     continue
                 await self.slots.acquire()
@@ -150,8 +174,14 @@ class _Runner:
                 task = asyncio.create_task(self._extract(document))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM, cancelled): abandon the documents in flight at
+            # once; their lines are not written, so a re-run does them again.
+            for task in tasks:
+                task.cancel()
+            raise
         finally:
-            if tasks:
+            if tasks:  # a budget stop or a fatal error: let the lines in flight finish
                 await asyncio.gather(*tasks, return_exceptions=True)
         if self.fatal is not None:
             raise self.fatal
@@ -164,23 +194,24 @@ class _Runner:
             self.summary.stopped = reason
         return reason is not None
 
-    def _read(self, path: Path) -> Document | None:
+    def _admit(self, item: Document | Unreadable) -> Document | None:
         """The document to extract, or None when it is done (skipped or written as an error)."""
-        done = self.out.done.get(path.stem)
-        try:
-            document = read_document(path)
-        except InputError as e:
+        done = self.out.done.get(item.id)
+        if isinstance(item, Unreadable):
             if done is None:
-                self._write(self.extractor.unreadable(path, e))
+                self._write(self.extractor.unreadable(item.id, item.source, item.error))
             else:
                 self._skip()
             return None
+        document = item
         if done is not None and done.sha256 == document.sha256:
             self._skip()
             return None
         if (first := self.seen.get(document.id)) is not None:
-            error = InputError(f"{path}: duplicate document id {document.id!r} (also {first})")
-            self._write(self.extractor.unreadable(path, error))
+            error = InputError(
+                f"{document.source}: duplicate document id {document.id!r} (also {first})"
+            )
+            self._write(self.extractor.unreadable(document.id, document.source, error))
             return None
         self.seen[document.id] = document.source
         return document

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from extractor.bulk import Progress, RunOptions, RunSummary, extract_files, planned_paths
+from extractor.bulk import Progress, RunOptions, RunSummary, count_planned, extract_files
 from extractor.cache import default_cache_dir
 from extractor.compare import compare_results, load_result
 from extractor.config import ModelConfig, load_config
@@ -32,8 +32,10 @@ from extractor.prompts import DEFAULT_PROMPT
 from extractor.schema import schema_json
 from extractor.shards import merge_runs, parse_shard
 
-# Instructor logs every failed attempt at ERROR; the run reports failures itself.
+# Instructor logs every failed attempt at ERROR and pypdf every repaired file at WARNING;
+# the run reports failures itself, per document.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 LEADERBOARD = Path("eval/leaderboard.jsonl")
 
@@ -154,7 +156,7 @@ def extract(
             shard=None if shard is None else parse_shard(shard),
             budget=Budget(max_cost=max_cost, max_tokens=max_tokens),
         )
-        if next(planned_paths(paths, options.shard), None) is None:
+        if count_planned(paths, options.shard) == 0:
             raise typer.BadParameter("no supported documents found", param_hint="PATHS")
         _run(output, lambda update: extract_files(
             paths, output, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from extractor.cache import CachedResult, ResponseCache, cache_key
@@ -173,11 +172,11 @@ class DocumentExtractor:
             document, record, None, started, attempts=completion.attempts, usage=completion.usage
         )
 
-    def unreadable(self, path: Path, error: InputError) -> ResultLine:
+    def unreadable(self, doc_id: str, source: str, error: InputError) -> ResultLine:
         """The line of a document that could not be read."""
         return ResultLine(
-            doc_id=path.stem,
-            source=str(path),
+            doc_id=doc_id,
+            source=source,
             doc_sha256=None,
             record=None,
             error=error_dict(error),

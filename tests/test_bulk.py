@@ -159,3 +159,18 @@ def test_shards_split_a_corpus_exactly(tmp_path: Path) -> None:
         run(inputs, out, extractor(client), shard=(index, 3))
         seen += ids(out)
     assert sorted(seen) == [f"doc{i:03d}" for i in range(40)]
+
+
+def test_a_jsonl_corpus_is_many_documents_and_bad_lines_are_error_lines(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        '{"id": "a", "text": "Case a."}\n{"id": 2, "text": "Case 2."}\nnot json\n{"id": "c"}\n'
+    )
+    out = tmp_path / "o.jsonl"
+    summary = run([corpus], out, extractor(FakeClient(default=minimal_record())))
+    assert summary.planned == 4
+    lines = {json.loads(line)["doc_id"]: json.loads(line) for line in out.read_text().splitlines()}
+    assert lines["a"]["error"] is None
+    assert lines["2"]["source"] == f"{corpus}:2"
+    assert len(lines) == 4
+    assert sum(line["error"] is not None for line in lines.values()) == 2

@@ -93,19 +93,30 @@ def test_server_that_cannot_start_gives_a_clear_error(tmp_path: Path) -> None:
         load_config(gguf=tmp_path / "missing.gguf", environ={})
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
-def test_interrupted_cli_leaves_no_server_behind(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "sig_delay"),
+    [(signal.SIGINT, 0.0), (signal.SIGINT, 8.0), (signal.SIGTERM, 8.0), (signal.SIGKILL, 8.0)],
+)
+def test_interrupted_cli_leaves_no_server_behind(
+    tmp_path: Path, sig: signal.Signals, sig_delay: float
+) -> None:
     before = set(server_pids())
     command = [sys.executable, "-m", "extractor.cli", "extract", str(GOLD / "docs"),
                "-o", str(tmp_path / "o.jsonl"), "--no-cache"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (set(server_pids()) - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    started = set(server_pids()) - before
-    assert started, "the embedded server never started"
-    proc.send_signal(sig)
-    proc.wait(timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while not (set(server_pids()) - before) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        started = set(server_pids()) - before
+        assert started, "the embedded server never started"
+        time.sleep(sig_delay)  # mid-start for the first case, mid-generation for the others
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:  # the test failed: leave nothing running
+            proc.kill()
+            proc.wait()
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
