@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.cache import ResponseCache
+from extractor.chunking import max_chunk_chars
 from extractor.config import ModelConfig
 from extractor.documents import Document, Unreadable, iter_documents, iter_paths
 from extractor.errors import InputError, ProviderError
@@ -279,6 +280,11 @@ async def extract_files(
                 limiter=limiter,
                 strategy=chosen,
                 grounded_only=require_grounding,
+                chunk_chars=(
+                    None
+                    if config.context_tokens is None
+                    else max_chunk_chars(config.context_tokens, config.max_tokens, loaded_prompt)
+                ),
             )
             return await run_extraction(inputs, output, extractor, options, on_progress)
     finally:

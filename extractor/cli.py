@@ -142,12 +142,13 @@ def extract(
     max_completion_tokens: Annotated[int | None, typer.Option(help="Token limit of one answer (default 2048).")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0).")] = None,
     retries: Annotated[int | None, typer.Option(help="Retries of a failed request (default 4).")] = None,
+    context_tokens: Annotated[int | None, typer.Option(help="The model's context size; longer documents are split (embedded: 8192).")] = None,
 ) -> None:  # fmt: skip
     """Extract one record per document into a JSONL file."""
     with _user_errors():
         config = load_config(
             model=model, base_url=base_url, gguf=gguf, temperature=temperature,
-            max_tokens=max_completion_tokens, max_retries=retries,
+            max_tokens=max_completion_tokens, max_retries=retries, context_size=context_tokens,
         )  # fmt: skip
         options = RunOptions(
             concurrency=concurrency or (1 if config.embedded else 8),

@@ -10,6 +10,7 @@ from pathlib import Path
 from extractor.errors import ConfigError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+EMBEDDED_CONTEXT = 8192  # SmolLM2 was trained with an 8k context
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,15 @@ class ModelConfig:
     max_retries: int = 4
     retry_wait: float = 1.0
     max_reasks: int = 2
-    context_size: int = 8192
+    context_size: int | None = None
+
+    @property
+    def context_tokens(self) -> int | None:
+        """The model's context in tokens: what the embedded server is started with, or
+        ``context_size`` if given for a remote model (None: long documents are sent whole)."""
+        if self.context_size is not None:
+            return self.context_size
+        return EMBEDDED_CONTEXT if self.embedded else None
 
     @property
     def embedded(self) -> bool:
@@ -61,6 +70,7 @@ def load_config(
     temperature: float | None = None,
     max_tokens: int | None = None,
     max_retries: int | None = None,
+    context_size: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ModelConfig:
     """Build the configuration: explicit arguments win over the environment.
@@ -90,6 +100,10 @@ def load_config(
         if max_tokens < 1:
             raise ConfigError(f"max tokens must be positive, not {max_tokens}")
         config = replace(config, max_tokens=max_tokens)
+    if context_size is not None:
+        if context_size < 512:
+            raise ConfigError(f"context size must be at least 512 tokens, not {context_size}")
+        config = replace(config, context_size=context_size)
     if max_retries is not None:
         if max_retries < 0:
             raise ConfigError(f"retries must be 0 or more, not {max_retries}")

@@ -217,7 +217,7 @@ class EmbeddedClient:
                 # *thread* that started the server ends, and this one lives as long as the run.
                 gguf = self.config.gguf or default_gguf()
                 self._server = LocalServer(
-                    gguf, alias=self.model, context_size=self.config.context_size
+                    gguf, alias=self.model, context_size=self.config.context_tokens or 8192
                 )
                 base_url = self._server.start()
                 self._client = OpenAIClient(self.config.with_endpoint(base_url, self.model))

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from extractor.cache import CachedResult, ResponseCache, cache_key
+from extractor.chunking import Chunked, split
 from extractor.documents import Document
 from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
 from extractor.grounding import align_record, require_grounding
@@ -32,6 +33,7 @@ class Provenance:
     prompt_sha256: str
     schema_sha256: str
     strategy: str = "whole"
+    chunks: int = 1
     cache_hit: bool = False
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -99,6 +101,7 @@ class DocumentExtractor:
         limiter: RateLimiter | None = None,
         strategy: Strategy | None = None,
         grounded_only: bool = False,
+        chunk_chars: int | None = None,
     ) -> None:
         self.client = client
         self.prompt = prompt
@@ -109,6 +112,7 @@ class DocumentExtractor:
         self.limiter = limiter
         self.strategy = strategy or Whole()
         self.grounded_only = grounded_only
+        self.chunk_chars = chunk_chars
         self._schema = schema_json(CaseReport)
         self._schema_sha256 = schema_sha256(CaseReport)
 
@@ -124,6 +128,10 @@ class DocumentExtractor:
             **values,
         )
 
+    def parts(self, document: Document) -> list[str]:
+        """The parts ``document`` is extracted in: one, unless it exceeds the context."""
+        return split(document.text, self.chunk_chars) if self.chunk_chars else [document.text]
+
     def key(self, document: Document) -> str:
         """The cache key of ``document`` under this extractor."""
         return cache_key(
@@ -132,7 +140,11 @@ class DocumentExtractor:
             prompt_text=self.prompt.text,
             schema=self._schema,
             document_sha256=document.sha256,
-            params={**self.params, "strategy": self.strategy.name},
+            params={
+                **self.params,
+                "strategy": self.strategy.name,
+                "chunk_chars": self.chunk_chars if len(self.parts(document)) > 1 else None,
+            },
         )
 
     async def extract(self, document: Document) -> ResultLine:
@@ -146,7 +158,10 @@ class DocumentExtractor:
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            completion = await self.strategy.extract(self.client, self.prompt, document.text)
+            strategy = self.strategy
+            if len(self.parts(document)) > 1 and self.chunk_chars:
+                strategy = Chunked(self.strategy, self.chunk_chars)
+            completion = await strategy.extract(self.client, self.prompt, document.text)
         except ProviderError as e:
             if e.fatal:
                 raise
@@ -209,7 +224,10 @@ class DocumentExtractor:
             record=record,
             error=None if error is None else error_dict(error),
             provenance=self.provenance(
-                seconds=round(time.perf_counter() - started, 3), cost_usd=cost, **provenance
+                seconds=round(time.perf_counter() - started, 3),
+                cost_usd=cost,
+                chunks=len(self.parts(document)),
+                **provenance,
             ),
             evidence_spans=spans,
         )
