@@ -29,6 +29,7 @@ from extractor.gold import GoldSet, check_gold, load_gold
 from extractor.leaderboard import append as append_row
 from extractor.limits import Budget
 from extractor.prompts import DEFAULT_PROMPT
+from extractor.review import write_review
 from extractor.schema import schema_json
 from extractor.shards import merge_runs, parse_shard
 
@@ -195,6 +196,19 @@ def merge(
         f"{output}: {summary.documents} documents from {summary.lines_read} lines in "
         f"{summary.inputs} files ({summary.duplicates_removed} duplicates removed)"
     )
+
+
+@app.command()
+def review(
+    run: Annotated[Path, typer.Argument(exists=True, help="Output JSONL of a run.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML page to write.")] = Path("review.html"),
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold folder: gold and predicted values side by side.")] = None,
+) -> None:  # fmt: skip
+    """Write one self-contained, offline HTML page to review a run, document by document."""
+    with _user_errors():
+        summary = write_review(run, output, gold)
+    typer.echo(f"{output}: {summary.documents} documents ({summary.ok} ok, {summary.failed} failed, "
+               f"{summary.with_gold} with gold)")  # fmt: skip
 
 
 gold_app = typer.Typer(help="Gold sets: hand-labelled documents.", no_args_is_help=True)

