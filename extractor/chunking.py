@@ -131,6 +131,7 @@ class Chunked:
         self.inner = inner
         self.limit = limit
         self.name: StrategyName = inner.name
+        self.revision = inner.revision
 
     def parts(self, text: str) -> list[str]:
         """The parts ``text`` is extracted in (one when it fits)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -92,22 +92,17 @@ def load_config(
         api_key=api_key or env.get("OPENAI_API_KEY") or None,
         gguf=gguf,
     )
-    if temperature is not None:
-        if not 0.0 <= temperature <= 2.0:
-            raise ConfigError(f"temperature must be between 0 and 2, not {temperature}")
-        config = replace(config, temperature=temperature)
-    if max_tokens is not None:
-        if max_tokens < 1:
-            raise ConfigError(f"max tokens must be positive, not {max_tokens}")
-        config = replace(config, max_tokens=max_tokens)
-    if context_size is not None:
-        if context_size < 512:
-            raise ConfigError(f"context size must be at least 512 tokens, not {context_size}")
-        config = replace(config, context_size=context_size)
-    if max_retries is not None:
-        if max_retries < 0:
-            raise ConfigError(f"retries must be 0 or more, not {max_retries}")
-        config = replace(config, max_retries=max_retries)
+    overrides: dict[str, tuple[float | None, Callable[[float], bool], str]] = {
+        "temperature": (temperature, lambda v: 0.0 <= v <= 2.0, "temperature must be 0 to 2"),
+        "max_tokens": (max_tokens, lambda v: v >= 1, "max tokens must be positive"),
+        "context_size": (context_size, lambda v: v >= 512, "context must be 512 tokens or more"),
+        "max_retries": (max_retries, lambda v: v >= 0, "retries must be 0 or more"),
+    }
+    for name, (value, valid, rule) in overrides.items():
+        if value is not None:
+            if not valid(value):
+                raise ConfigError(f"{rule}, not {value}")
+            config = replace(config, **{name: value})
     if config.base_url is not None and config.model is None:
         config = replace(config, model=DEFAULT_OPENAI_MODEL)
     return config

@@ -142,7 +142,7 @@ class DocumentExtractor:
             document_sha256=document.sha256,
             params={
                 **self.params,
-                "strategy": self.strategy.name,
+                "strategy": f"{self.strategy.name}/{self.strategy.revision}",
                 "chunk_chars": self.chunk_chars if len(self.parts(document)) > 1 else None,
             },
         )

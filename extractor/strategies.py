@@ -44,9 +44,14 @@ _PART_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 class Strategy(Protocol):
-    """Turns one document into a validated ``CaseReport`` through a model client."""
+    """Turns one document into a validated ``CaseReport`` through a model client.
+
+    ``revision`` changes whenever the strategy's code would answer differently;
+    it is part of cache keys, so a changed strategy never returns stale records.
+    """
 
     name: StrategyName
+    revision: int
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -59,6 +64,7 @@ class Whole:
     """One call fills the whole record."""
 
     name: StrategyName = "whole"
+    revision = 1
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -104,6 +110,7 @@ class Sections:
     """Several smaller calls, each filling a part of the record, merged into one."""
 
     name: StrategyName = "sections"
+    revision = 2
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -123,6 +130,12 @@ class Sections:
                 ):
                     merged.update(given)
         record["patients"] = patients
+        if record["document_type"] == "case_report":
+            # What the spec fixes for a single-patient report, not left to the model.
+            record["n_patients"] = 1
+            patients[0]["label"] = None
+        elif record["document_type"] == "other":
+            record["n_patients"] = None
         return Completion(
             record=CaseReport.model_validate(record),
             usage=sum((c.usage for c in calls), Usage()),

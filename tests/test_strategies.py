@@ -92,3 +92,12 @@ def test_sections_need_a_prompt_with_tasks() -> None:
     client = FakeClient([bibliographic()])
     with pytest.raises(ConfigError, match=r"tasks/bibliographic\.md"):
         asyncio.run(Sections().extract(client, load_prompt("v1"), "text"))
+
+
+def test_sections_fix_what_the_spec_fixes_for_a_case_report() -> None:
+    answers = parts(1)
+    answers[0]["patients"][0]["label"] = "Patient Name"
+    client = FakeClient([bibliographic(n_patients=78), *answers])
+    record = run(Sections(), client).record
+    assert record.n_patients == 1
+    assert record.patients[0].label is None
