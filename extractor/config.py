@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from extractor.errors import ConfigError
 
@@ -98,11 +99,13 @@ def load_config(
         "context_size": (context_size, lambda v: v >= 512, "context must be 512 tokens or more"),
         "max_retries": (max_retries, lambda v: v >= 0, "retries must be 0 or more"),
     }
+    changes: dict[str, Any] = {}
     for name, (value, valid, rule) in overrides.items():
         if value is not None:
             if not valid(value):
                 raise ConfigError(f"{rule}, not {value}")
-            config = replace(config, **{name: value})
+            changes[name] = value
+    config = replace(config, **changes)
     if config.base_url is not None and config.model is None:
         config = replace(config, model=DEFAULT_OPENAI_MODEL)
     return config
