@@ -28,6 +28,7 @@ from extractor.prompts import DEFAULT_PROMPT, load_prompt
 from extractor.run import DocumentExtractor, ResultLine
 from extractor.runfile import RunFile
 from extractor.shards import in_shard
+from extractor.strategies import DEFAULT_STRATEGY
 from extractor.strategies import strategy as make_strategy
 
 
@@ -247,7 +248,7 @@ async def extract_files(
     tpm: float | None = None,
     price_in: float | None = None,
     price_out: float | None = None,
-    strategy: str = "whole",
+    strategy: str = DEFAULT_STRATEGY,
     require_grounding: bool = False,
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,

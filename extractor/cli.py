@@ -32,6 +32,7 @@ from extractor.prompts import DEFAULT_PROMPT
 from extractor.review import write_review
 from extractor.schema import schema_json
 from extractor.shards import merge_runs, parse_shard
+from extractor.strategies import DEFAULT_STRATEGY
 
 # Instructor logs every failed attempt at ERROR and pypdf every repaired file at WARNING;
 # the run reports failures itself, per document.
@@ -128,7 +129,7 @@ def extract(
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    strategy: StrategyOption = "whole",
+    strategy: StrategyOption = DEFAULT_STRATEGY,
     require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
     overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
@@ -244,7 +245,7 @@ def eval_command(
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    strategy: StrategyOption = "whole",
+    strategy: StrategyOption = DEFAULT_STRATEGY,
     require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
     leaderboard: Annotated[Path, typer.Option(help="Leaderboard rows (JSONL; Markdown beside it).")] = LEADERBOARD,
@@ -319,7 +320,7 @@ def compare(
     """Compare two evaluations: F1 per field, bootstrap 95% CI of each delta, and flips."""
     with _user_errors():
         if gold is not None:
-            (pa, pb), (sa, sb) = _pair(prompt, DEFAULT_PROMPT), _pair(strategy, "whole")
+            (pa, pb), (sa, sb) = _pair(prompt, DEFAULT_PROMPT), _pair(strategy, DEFAULT_STRATEGY)
             if (pa, sa) == (pb, sb):
                 raise typer.BadParameter("give two --prompt or two --strategy values to compare")
             gold_set = load_gold(gold)

@@ -25,7 +25,8 @@ def runner() -> CliRunner:
 
 def extract_args(out: Path, url: str, cache: Path) -> list[str]:
     return ["extract", *map(str, SEEDS), "-o", str(out), "--base-url", url, "--model", "stub",
-            "--cache-dir", str(cache), "--overwrite"]  # fmt: skip
+            "--cache-dir", str(cache), "--overwrite",
+            "--strategy", "whole"]  # the stub answers whole records  # fmt: skip
 
 
 def test_extract_writes_one_line_per_seed_then_rerun_is_all_cached(

@@ -207,6 +207,7 @@ def test_load_run_without_pandas_is_a_config_error(
 
 def test_load_run_has_the_csv_shape(tmp_path: Path) -> None:
     import pandas  # noqa: F401 - a dev dependency: the DataFrame path is tested for real
+
     run = write_run(
         tmp_path / "run.jsonl",
         [run_line("d1", case_series()), run_line("bad", None, {"kind": "input", "message": "x"})],

@@ -43,7 +43,9 @@ def test_every_document_ends_with_exactly_one_line_under_faults(tmp_path: Path) 
             model="stub", base_url=url, timeout=0.5, max_retries=6, retry_wait=0.01
         )
         summary = asyncio.run(
-            extract_files([folder], out, config, options=RunOptions(concurrency=8))
+            extract_files(
+                [folder], out, config, strategy="whole", options=RunOptions(concurrency=8)
+            )
         )
     written = lines(out)
     assert sorted(line["doc_id"] for line in written) == [f"case{i:03d}" for i in range(n)]
@@ -65,8 +67,8 @@ def test_a_run_killed_mid_way_resumes_to_the_full_set_without_duplicates(tmp_pat
     folder, out = corpus(tmp_path / "docs", n), tmp_path / "out.jsonl"
     with stub_server(minimal_record(), latency=0.05) as (url, _):
         command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "-o", str(out),
-                   "--base-url", url, "--model", "stub", "--concurrency", "4",
-                   "--no-cache"]  # fmt: skip
+                   "--base-url", url, "--model", "stub", "--strategy", "whole",
+                   "--concurrency", "4", "--no-cache"]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
@@ -91,7 +93,8 @@ def test_max_cost_stops_the_run_cleanly(tmp_path: Path) -> None:
     folder, out = corpus(tmp_path / "docs", 30), tmp_path / "out.jsonl"
     with stub_server(minimal_record()) as (url, _):
         command = [sys.executable, "-m", "extractor.cli", "extract", str(folder), "-o", str(out),
-                   "--base-url", url, "--model", "stub", "--no-cache", "--concurrency", "2",
+                   "--base-url", url, "--model", "stub", "--strategy", "whole", "--no-cache",
+                   "--concurrency", "2",
                    "--price-in", "1000", "--price-out", "1000", "--max-cost", "1"]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

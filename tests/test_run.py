@@ -13,7 +13,7 @@ from extractor.bulk import RunOptions, RunSummary, run_extraction
 from extractor.cache import ResponseCache
 from extractor.errors import ExtractionFailed, ProviderError
 from extractor.llm import Usage
-from extractor.prompts import load_prompt
+from extractor.prompts import DEFAULT_PROMPT, load_prompt
 from extractor.run import DocumentExtractor
 from extractor.schema import CaseReport, schema_sha256
 from extractor.testing import FakeClient
@@ -53,7 +53,7 @@ def test_each_document_gets_one_line_with_provenance(tmp_path: Path, fake: FakeC
     assert first["source"] == str(paths[0])
     prov = first["provenance"]
     assert prov["model"] == "fake-model"
-    assert prov["prompt"] == "v1"
+    assert prov["prompt"] == DEFAULT_PROMPT
     assert prov["prompt_sha256"] == load_prompt().sha256
     assert prov["schema_sha256"] == schema_sha256()
     assert prov["cache_hit"] is False

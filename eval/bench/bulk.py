@@ -44,7 +44,9 @@ def run_once(
     config = ModelConfig(model="stub", base_url=url, timeout=30.0)
     options = RunOptions(concurrency=concurrency, overwrite=True)
     started = time.perf_counter()
-    summary = asyncio.run(extract_files([folder], out, config, cache_dir=cache, options=options))
+    summary = asyncio.run(
+        extract_files([folder], out, config, cache_dir=cache, options=options, strategy="whole")
+    )
     return time.perf_counter() - started, summary
 
 
