@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from extractor.errors import InputError
 from extractor.gold import GoldSet
 from extractor.grounding import require_grounding
+from extractor.runfile import iter_lines
 from extractor.schema import CaseReport
 from extractor.scoring import FIELDS, EvalScore, score_run
 
@@ -38,25 +39,18 @@ def read_run(path: Path) -> RunRecords:
     records: dict[str, CaseReport] = {}
     failed: dict[str, str] = {}
     provenance: list[dict[str, Any]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the run: {e.strerror or e}") from e
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
+    for line in iter_lines(path):  # a torn last line (a killed run) is skipped
+        doc_id = line["doc_id"]
         try:
-            line = json.loads(text)
-            doc_id = line["doc_id"]
             if line.get("record") is not None:
                 records[doc_id] = CaseReport.model_validate(line["record"])
                 failed.pop(doc_id, None)
             else:
                 failed[doc_id] = (line.get("error") or {}).get("message", "no record")
                 records.pop(doc_id, None)
-            provenance.append(line.get("provenance") or {})
-        except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as e:
-            raise InputError(f"{path}:{number}: not a run line: {e}") from e
+        except (TypeError, ValidationError, AttributeError) as e:
+            raise InputError(f"{path}: the line of {doc_id!r} is not a valid record: {e}") from e
+        provenance.append(line.get("provenance") or {})
     return RunRecords(records=records, failed=failed, provenance=provenance)
 
 

@@ -71,6 +71,8 @@ def test_report_files_are_written(tmp_path: Path) -> None:
 
 def test_a_broken_run_line_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
-    path.write_text('{"doc_id": "x", "record": null}\nnot json\n')
-    with pytest.raises(InputError, match=":2: not a run line"):
+    path.write_text('{"doc_id": "x", "record": null}\nnot json\n{"doc_id": "y", "record": null}\n')
+    with pytest.raises(InputError, match=":2: not a JSON line"):
         read_run(path)
+    path.write_text('{"doc_id": "x", "record": null}\n{"doc_id": "y", "rec')  # killed mid-write
+    assert list(read_run(path).failed) == ["x"]
