@@ -90,19 +90,27 @@ class RunSummary:
 Progress = Callable[[RunSummary], None]
 
 
+def _inputs(inputs: Iterable[Path], output: Path | None) -> Iterator[Path]:
+    """The input files, leaving out the run's own output (it may sit in an input folder)."""
+    own = output.resolve() if output is not None else None
+    return (path for path in iter_paths(inputs) if path.resolve() != own)
+
+
 def planned_documents(
-    inputs: Iterable[Path], shard: tuple[int, int] | None
+    inputs: Iterable[Path], shard: tuple[int, int] | None, output: Path | None = None
 ) -> Iterator[Document | Unreadable]:
     """The documents of this run, read lazily, in this shard if sharded (by document id)."""
-    for item in iter_documents(inputs):
+    for item in iter_documents(_inputs(inputs, output)):
         if shard is None or in_shard(item.id, *shard):
             yield item
 
 
-def count_planned(inputs: Iterable[Path], shard: tuple[int, int] | None) -> int:
+def count_planned(
+    inputs: Iterable[Path], shard: tuple[int, int] | None, output: Path | None = None
+) -> int:
     """How many documents the run plans, without reading them (JSONL lines are counted)."""
     total = 0
-    for path in iter_paths(inputs):
+    for path in _inputs(inputs, output):
         if path.suffix.lower() != ".jsonl":
             total += shard is None or in_shard(path.stem, *shard)
             continue
@@ -129,12 +137,12 @@ async def run_extraction(
 ) -> RunSummary:
     """Extract every planned document not already in ``output`` into it, one line each."""
     options = options or RunOptions()
-    summary = RunSummary(planned=count_planned(inputs, options.shard))
+    summary = RunSummary(planned=count_planned(inputs, options.shard, output))
     started = time.perf_counter()
     with RunFile(output, overwrite=options.overwrite, retry_failed=options.retry_failed) as out:
         runner = _Runner(extractor, out, options, summary, on_progress or (lambda _: None))
         try:
-            await runner.run(planned_documents(inputs, options.shard))
+            await runner.run(planned_documents(inputs, options.shard, output))
         finally:
             summary.seconds = time.perf_counter() - started
     return summary

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from extractor.errors import ExtractionFailed
 from extractor.llm import Completion, ModelClient, Usage
 from extractor.prompts import Prompt
 from extractor.schema import CaseReport, Patient
@@ -140,7 +141,16 @@ class Chunked:
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
     ) -> Completion[CaseReport]:
-        completions = [await self.inner.extract(client, prompt, part) for part in self.parts(text)]
+        """Every part in turn; a part the model fails on is left out unless all fail."""
+        completions: list[Completion[CaseReport]] = []
+        failures: list[ExtractionFailed] = []
+        for part in self.parts(text):
+            try:
+                completions.append(await self.inner.extract(client, prompt, part))
+            except ExtractionFailed as e:
+                failures.append(e)
+        if not completions:
+            raise failures[0]
         return Completion(
             record=merge([c.record for c in completions]),
             usage=sum((c.usage for c in completions), Usage()),

@@ -101,7 +101,7 @@ class _CallLog:
         """The ``ExtractionFailed`` that ends this call."""
         reason = (
             f"the answer was cut at the {self.max_tokens}-token limit "
-            "(raise --max-tokens, or use a stronger model or a smaller prompt)"
+            "(raise --max-completion-tokens, or use a stronger model or a smaller prompt)"
             if self.truncated
             else _first_line(error)
         )

@@ -174,3 +174,13 @@ def test_a_jsonl_corpus_is_many_documents_and_bad_lines_are_error_lines(tmp_path
     assert lines["2"]["source"] == f"{corpus}:2"
     assert len(lines) == 4
     assert sum(line["error"] is not None for line in lines.values()) == 2
+
+
+def test_the_output_file_inside_an_input_folder_is_not_an_input(tmp_path: Path) -> None:
+    inputs = docs(tmp_path / "d", 2)
+    out = tmp_path / "d" / "out.jsonl"
+    client = FakeClient(default=minimal_record())
+    first = run(inputs, out, extractor(client))
+    second = run(inputs, out, extractor(client))
+    assert (first.planned, first.ok) == (2, 2)
+    assert (second.planned, second.skipped, second.failed) == (2, 2, 0)

@@ -10,6 +10,7 @@ from typing import Any
 from extractor.bulk import RunOptions, run_extraction
 from extractor.cache import ResponseCache
 from extractor.chunking import max_chunk_chars, merge, split
+from extractor.errors import ExtractionFailed
 from extractor.prompts import load_prompt
 from extractor.run import DocumentExtractor
 from extractor.schema import CaseReport
@@ -90,3 +91,16 @@ def test_a_document_longer_than_the_context_is_extracted_in_parts(tmp_path: Path
     assert line["error"] is None
     assert line["provenance"]["chunks"] == len(client.requests) > 1
     assert all(len(r.messages[1]["content"]) < 12_000 for r in client.requests)
+
+
+def test_a_part_the_model_fails_on_does_not_lose_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text(long_document())
+    limit = max_chunk_chars(4096, 1024, load_prompt())
+    client = FakeClient([ExtractionFailed("cut", attempts=1)], default=minimal_record())
+    extractor = DocumentExtractor(client, load_prompt(), ResponseCache(None), {}, chunk_chars=limit)
+    out = tmp_path / "o.jsonl"
+    asyncio.run(run_extraction([path], out, extractor, RunOptions()))
+    (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert line["error"] is None
+    assert line["record"]["patients"]
