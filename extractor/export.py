@@ -17,11 +17,9 @@ from typing import Any
 
 from extractor.errors import ConfigError, InputError
 from extractor.runfile import iter_lines
+from extractor.schema import DOCUMENT_FIELDS, PATIENT_SCALARS
 
-DOCUMENT_COLUMNS = (
-    "doc_id", "source", "title", "doi", "journal", "year", "document_type",
-    "reports_nen", "n_patients",
-)  # fmt: skip
+DOCUMENT_COLUMNS = ("doc_id", "source", *DOCUMENT_FIELDS)
 PATIENT_COLUMNS = (
     "patient_index", "label", "age_years", "sex", "primary_site", "primary_site_text",
     "differentiation", "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
@@ -34,11 +32,6 @@ RUN_COLUMNS = (
 )  # fmt: skip
 COLUMNS = DOCUMENT_COLUMNS + PATIENT_COLUMNS + RUN_COLUMNS
 
-_RECORD_FIELDS = DOCUMENT_COLUMNS[2:]
-_PATIENT_SCALARS = (
-    "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
-    "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
-)  # fmt: skip
 
 # Column types for Parquet; every column not named here holds text.
 _INTEGER_COLUMNS = frozenset(
@@ -73,7 +66,7 @@ def _row(*parts: dict[str, Any], **values: Any) -> dict[str, Any]:
 
 def _document_values(line: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     values = {"doc_id": line["doc_id"], "source": line.get("source")}
-    values.update({name: record.get(name) for name in _RECORD_FIELDS})
+    values.update({name: record.get(name) for name in DOCUMENT_FIELDS})
     return values
 
 
@@ -96,7 +89,7 @@ def _run_values(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _patient_values(patient: dict[str, Any]) -> dict[str, Any]:
-    values = {name: patient.get(name) for name in _PATIENT_SCALARS}
+    values = {name: patient.get(name) for name in PATIENT_SCALARS}
     outcome = patient.get("outcome") or {}
     values.update(
         metastatic_sites=_joined(patient.get("metastatic_sites") or []),

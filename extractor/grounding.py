@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from extractor.schema import CaseReport, Patient
+from extractor.schema import PATIENT_SCALARS, CaseReport, Patient
 
 Status = Literal["exact", "normalised", "fuzzy", "ungrounded"]
 FUZZY_THRESHOLD = 0.8
@@ -156,12 +156,6 @@ def _patient_quotes(prefix: str, patient: Patient) -> list[tuple[str, str]]:
     return quotes
 
 
-_PATIENT_SCALARS = (
-    "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
-    "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
-)  # fmt: skip
-
-
 def require_grounding(record: CaseReport, text: str) -> CaseReport:
     """``record`` keeping only traceable values.
 
@@ -181,7 +175,7 @@ def _grounded_patient(patient: Patient, text: str) -> Patient:
     evidence = patient.evidence
     update: dict[str, Any] = {
         name: getattr(patient, name) if traced(getattr(evidence, name)) else None
-        for name in _PATIENT_SCALARS
+        for name in PATIENT_SCALARS
     }
     update["metastatic_sites"] = (
         patient.metastatic_sites if traced(evidence.metastatic_sites) else []

@@ -39,10 +39,8 @@ from extractor.gold import GoldSet, load_gold
 from extractor.grounding import Alignment, align_record, evidence_quotes
 from extractor.hashing import sha256_text
 from extractor.runfile import iter_lines
-from extractor.schema import CaseReport, Patient
+from extractor.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
 from extractor.scoring import (
-    DOCUMENT_FIELDS,
-    PATIENT_SCALARS,
     RESPONSE_FIELD,
     Comparison,
     FieldCounts,

@@ -189,6 +189,18 @@ class CaseReport(_Record):
     patients: list[Patient] = Field(max_length=30)
 
 
+DOCUMENT_FIELDS: tuple[str, ...] = tuple(
+    name for name in CaseReport.model_fields if name != "patients"
+)
+"""The document-level fields of a record, in order."""
+
+PATIENT_SCALARS: tuple[str, ...] = (
+    "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
+    "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
+)  # fmt: skip
+"""The single-valued fields of a patient, in order (lists, outcome and evidence left out)."""
+
+
 def schema_json(model: type[BaseModel] = CaseReport) -> dict[str, Any]:
     """The JSON Schema of ``model`` (by default the whole record)."""
     return model.model_json_schema()

@@ -36,19 +36,12 @@ from typing import Any, Literal
 
 from extractor.assignment import assign
 from extractor.grounding import evidence_quotes, is_grounded
-from extractor.schema import CaseReport, Patient, Treatment
+from extractor.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient, Treatment
 
 OutcomeClass = Literal["tp", "fp", "fn", "wrong", "abstain"]
 Comparator = Callable[[Any, Any], bool]
 Key = tuple[str | None, ...]
 
-DOCUMENT_FIELDS: tuple[str, ...] = (
-    "title", "doi", "journal", "year", "document_type", "reports_nen", "n_patients",
-)  # fmt: skip
-PATIENT_SCALARS: tuple[str, ...] = (
-    "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
-    "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
-)  # fmt: skip
 LIST_FIELDS: tuple[str, ...] = ("metastatic_sites", "imaging", "biomarkers", "treatments")
 RESPONSE_FIELD = "treatments.response"
 OUTCOME_FIELDS: tuple[str, ...] = ("outcome.status", "outcome.follow_up_months")

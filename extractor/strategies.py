@@ -23,16 +23,13 @@ from pydantic import BaseModel, Field, create_model
 from extractor.errors import ConfigError
 from extractor.llm import Completion, ModelClient, Usage
 from extractor.prompts import Prompt
-from extractor.schema import CaseReport, Patient
+from extractor.schema import DOCUMENT_FIELDS, CaseReport, Patient
 
 StrategyName = Literal["whole", "sections"]
 STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections")
 DEFAULT_STRATEGY: StrategyName = "sections"  # the best measured on gold/: eval/README.md
 MAX_SERIES = 10  # patients asked for at most in one case series
 
-_BIBLIOGRAPHIC = (
-    "title", "doi", "journal", "year", "document_type", "reports_nen", "n_patients",
-)  # fmt: skip
 _PART_FIELDS: dict[str, tuple[str, ...]] = {
     "patients": (
         "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
@@ -83,7 +80,7 @@ def _submodel(name: str, source: type[BaseModel], fields: tuple[str, ...]) -> ty
     return create_model(name, __config__=source.model_config, **definitions)
 
 
-Bibliographic = _submodel("Bibliographic", CaseReport, _BIBLIOGRAPHIC)
+Bibliographic = _submodel("Bibliographic", CaseReport, DOCUMENT_FIELDS)
 
 
 @cache
