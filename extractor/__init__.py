@@ -4,10 +4,7 @@ The public API: read documents, configure a model, extract records, score
 them against a gold set. The ``extractor`` command is a thin layer over these.
 """
 
-from extractor.bulk import RunOptions, RunSummary, extract_files, run_extraction
-from extractor.cache import ResponseCache
 from extractor.config import ModelConfig, load_config
-from extractor.documents import Document, Unreadable, iter_documents, iter_paths, read_document
 from extractor.errors import (
     ConfigError,
     ExtractionFailed,
@@ -16,15 +13,20 @@ from extractor.errors import (
     InputError,
     ProviderError,
 )
-from extractor.evaluate import EvalResult, evaluate, read_run
-from extractor.export import load_run, write_csv
-from extractor.gold import check_gold, load_gold
-from extractor.llm import Completion, ModelClient, OpenAIClient, Usage, connect
-from extractor.prompts import Prompt, load_prompt
-from extractor.run import DocumentExtractor, ResultLine
-from extractor.schema import CaseReport, Patient
-from extractor.scoring import EvalScore, score_record, score_run
-from extractor.shards import merge_runs
+from extractor.evaluation.evaluate import EvalResult, evaluate, read_run
+from extractor.evaluation.gold import check_gold, load_gold
+from extractor.evaluation.scoring import EvalScore, score_record, score_run
+from extractor.extraction.bulk import RunOptions, RunSummary, extract_files, run_extraction
+from extractor.extraction.cache import ResponseCache
+from extractor.extraction.document import DocumentExtractor, ResultLine
+from extractor.extraction.prompts import Prompt, load_prompt
+from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths, read_document
+from extractor.io.export import load_run, write_csv
+from extractor.io.merge import merge_runs
+from extractor.model.base import Completion, ModelClient, Usage
+from extractor.model.connect import connect
+from extractor.model.openai import OpenAIClient
+from extractor.record.schema import CaseReport, Patient
 
 __all__ = [
     "CaseReport",

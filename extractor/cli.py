@@ -17,22 +17,28 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from extractor.bulk import Progress, RunOptions, RunSummary, count_planned, extract_files
-from extractor.cache import default_cache_dir
-from extractor.compare import compare_results, load_result
 from extractor.config import ModelConfig, load_config
 from extractor.console import print_scores, print_summary, progress_bar, stderr
 from extractor.errors import ExtractorError
-from extractor.evaluate import EvalResult, default_result_path, evaluate, read_run, write_result
-from extractor.export import write_csv, write_parquet
-from extractor.gold import GoldSet, check_gold, load_gold
-from extractor.leaderboard import append as append_row
-from extractor.limits import Budget
-from extractor.prompts import DEFAULT_PROMPT
-from extractor.review import write_review
-from extractor.schema import schema_json
-from extractor.shards import merge_runs, parse_shard
-from extractor.strategies import DEFAULT_STRATEGY
+from extractor.evaluation.compare import compare_results, load_result
+from extractor.evaluation.evaluate import (
+    EvalResult,
+    default_result_path,
+    evaluate,
+    read_run,
+    write_result,
+)
+from extractor.evaluation.gold import GoldSet, check_gold, load_gold
+from extractor.evaluation.leaderboard import append as append_row
+from extractor.extraction.bulk import Progress, RunOptions, RunSummary, count_planned, extract_files
+from extractor.extraction.cache import default_cache_dir
+from extractor.extraction.limits import Budget
+from extractor.extraction.prompts import DEFAULT_PROMPT
+from extractor.extraction.strategies import DEFAULT_STRATEGY
+from extractor.io.export import write_csv, write_parquet
+from extractor.io.merge import merge_runs, parse_shard
+from extractor.record.schema import schema_json
+from extractor.review.page import write_review
 
 # Instructor logs every failed attempt at ERROR and pypdf every repaired file at WARNING;
 # the run reports failures itself, per document.

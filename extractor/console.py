@@ -18,9 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from extractor.bulk import RunSummary
-from extractor.evaluate import EvalResult, format_rate
-from extractor.scoring import FIELDS
+from extractor.evaluation.evaluate import EvalResult, format_rate
+from extractor.evaluation.scoring import FIELDS
+from extractor.extraction.bulk import RunSummary
 
 stderr = Console(stderr=True)
 

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from extractor.testing import FakeClient
+from extractor.testing import FakeClient, minimal_record
+
+__all__ = ["FIXTURES", "GOLD", "REPO", "SEED_000", "minimal_record"]
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 GOLD = REPO / "gold"
 SEED_000 = "000_41db0c827232113d"
 
@@ -26,40 +29,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "EXTRACTOR_PROMPTS_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
-
-
-def minimal_record(**changes: Any) -> dict[str, Any]:
-    """A small valid CaseReport dict with one patient."""
-    record: dict[str, Any] = {
-        "title": "A case",
-        "doi": None,
-        "journal": None,
-        "year": 2020,
-        "document_type": "case_report",
-        "reports_nen": True,
-        "n_patients": 1,
-        "patients": [
-            {
-                "label": None,
-                "age_years": 50,
-                "sex": "female",
-                "primary_site": "pancreas",
-                "primary_site_text": "pancreatic tail",
-                "differentiation": "well",
-                "who_grade": "G1",
-                "ki67_percent": 1.5,
-                "functional_syndrome": None,
-                "metastatic": False,
-                "metastatic_sites": [],
-                "imaging": [],
-                "biomarkers": [],
-                "treatments": [],
-                "outcome": {"status": None, "follow_up_months": None},
-            }
-        ],
-    }
-    record.update(changes)
-    return record
 
 
 @pytest.fixture

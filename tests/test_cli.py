@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.evaluate import RunRecords, evaluate, write_result
-from extractor.gold import load_gold
-from extractor.schema import schema_json
+from extractor.evaluation.evaluate import RunRecords, evaluate, write_result
+from extractor.evaluation.gold import load_gold
+from extractor.record.schema import schema_json
+from extractor.testing.stub_server import stub_server
 from tests.conftest import GOLD, minimal_record
-from tests.stub_server import stub_server
 
 SEEDS = sorted((GOLD / "docs").glob("00*.txt"))
 

@@ -23,15 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from extractor.bulk import RunOptions, extract_files
 from extractor.config import ModelConfig
+from extractor.extraction.bulk import RunOptions, extract_files
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def start_stub(latency: float) -> tuple[subprocess.Popen[str], str]:
     stub = subprocess.Popen(
-        [sys.executable, "-m", "tests.stub_server", "--latency", str(latency)],
+        [sys.executable, "-m", "extractor.testing.stub_server", "--latency", str(latency)],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert stub.stdout is not None

@@ -1,0 +1,158 @@
+"""Long documents: split to fit the model's context, extract each part, merge into one record.
+
+The budget comes from the model's context size (``ModelConfig.context_size``,
+in tokens) less the answer's token limit and the prompt around the document,
+at a conservative ``CHARS_PER_TOKEN``. Text is split at headings first, then
+at paragraphs, then at sentences, and parts are packed up to the budget.
+Records are merged: document fields take the first value any part gave;
+patients are paired across parts by field agreement (as the scorer pairs
+them) and their values combined, lists without duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from extractor.errors import ExtractionFailed
+from extractor.extraction.prompts import Prompt
+from extractor.extraction.strategies import Strategy, StrategyName
+from extractor.model.base import Completion, ModelClient, Usage
+from extractor.record.matching import agreement, pair_patients
+from extractor.record.schema import CaseReport, Patient
+
+CHARS_PER_TOKEN = 3.0  # clinical text runs about 4 characters a token; 3 leaves a margin
+MIN_CHUNK_CHARS = 1000
+
+_HEADING = re.compile(
+    r"\n(?=(?:#+ |[A-Z][A-Za-z ]{0,40}\n|(?:case (?:report|presentation)|discussion|"
+    r"conclusions?|introduction|background|results|methods|references)\b))",
+    re.IGNORECASE,
+)
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def max_chunk_chars(context_tokens: int, answer_tokens: int, prompt: Prompt) -> int:
+    """How many characters of document fit in one request."""
+    around = len(prompt.text) / CHARS_PER_TOKEN
+    budget = (context_tokens - answer_tokens - around) * CHARS_PER_TOKEN
+    return max(MIN_CHUNK_CHARS, int(budget))
+
+
+def split(text: str, limit: int) -> list[str]:
+    """``text`` in consecutive parts of at most ``limit`` characters, cut at natural breaks."""
+    if len(text) <= limit:
+        return [text]
+    for pattern in (_HEADING, _PARAGRAPH, _SENTENCE):
+        pieces = [p for p in pattern.split(text) if p.strip()]
+        if len(pieces) > 1:
+            return _pack([part for piece in pieces for part in split(piece, limit)], limit)
+    return [text[i : i + limit] for i in range(0, len(text), limit)]
+
+
+def _pack(pieces: list[str], limit: int) -> list[str]:
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 2 + len(piece) <= limit:
+            chunks[-1] = f"{chunks[-1]}\n\n{piece}"
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+def _merge_values(first: Any, second: Any) -> Any:
+    """The merged value of one field: lists joined without duplicates, else the first given."""
+    if isinstance(first, list) and isinstance(second, list):
+        return first + [item for item in second if item not in first]
+    if isinstance(first, dict) and isinstance(second, dict):
+        return {**second, **{k: v for k, v in first.items() if v is not None}}
+    return first if first is not None else second
+
+
+def _merge_patients(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {key: _merge_values(a.get(key), b.get(key)) for key in a.keys() | b.keys()}
+
+
+_IDENTITY = ("label", "age_years", "sex", "primary_site", "differentiation", "who_grade")
+
+
+def _same_patient(a: Patient, b: Patient) -> bool:
+    """Whether two parts' patients are one: their identifying values agree more than conflict."""
+    conflicts = sum(
+        1
+        for name in _IDENTITY
+        if getattr(a, name) is not None
+        and getattr(b, name) is not None
+        and getattr(a, name) != getattr(b, name)
+    )
+    return conflicts == 0 or agreement(a, b) > conflicts
+
+
+def _merge_patient_lists(
+    patients: list[Patient], new: list[Patient], single: bool
+) -> list[Patient]:
+    """``patients`` with a later part's ``new`` ones merged in (all into one for a case report)."""
+    combined = [p.model_dump() for p in patients]
+    if single and combined:
+        for patient in new:
+            combined[0] = _merge_patients(combined[0], patient.model_dump())
+        return [Patient.model_validate(p) for p in combined]
+    for index_new, index_old in pair_patients(new, patients):
+        if index_new is None:
+            continue
+        patient = new[index_new]
+        if index_old is not None and _same_patient(patients[index_old], patient):
+            combined[index_old] = _merge_patients(combined[index_old], patient.model_dump())
+        else:
+            combined.append(patient.model_dump())
+    return [Patient.model_validate(p) for p in combined]
+
+
+def merge(records: list[CaseReport]) -> CaseReport:
+    """One record from the records of a document's parts."""
+    merged = records[0].model_dump()
+    patients = list(records[0].patients)
+    for record in records[1:]:
+        for key, value in record.model_dump().items():
+            if key != "patients":
+                merged[key] = _merge_values(merged[key], value)
+        single = merged["document_type"] == "case_report"
+        patients = _merge_patient_lists(patients, record.patients, single)
+    merged["patients"] = [p.model_dump() for p in patients]
+    if merged.get("n_patients") is not None:
+        merged["n_patients"] = max(merged["n_patients"], len(patients))
+    return CaseReport.model_validate(merged)
+
+
+class Chunked:
+    """Runs ``inner`` on each part of a long document and merges the records."""
+
+    def __init__(self, inner: Strategy, limit: int) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.name: StrategyName = inner.name
+        self.revision = inner.revision
+
+    def parts(self, text: str) -> list[str]:
+        """The parts ``text`` is extracted in (one when it fits)."""
+        return split(text, self.limit)
+
+    async def extract(
+        self, client: ModelClient, prompt: Prompt, text: str
+    ) -> Completion[CaseReport]:
+        """Every part in turn; a part the model fails on is left out unless all fail."""
+        completions: list[Completion[CaseReport]] = []
+        failures: list[ExtractionFailed] = []
+        for part in self.parts(text):
+            try:
+                completions.append(await self.inner.extract(client, prompt, part))
+            except ExtractionFailed as e:
+                failures.append(e)
+        if not completions:
+            raise failures[0]
+        return Completion(
+            record=merge([c.record for c in completions]),
+            usage=sum((c.usage for c in completions), Usage()),
+            attempts=sum(c.attempts for c in completions),
+        )

@@ -1,0 +1,8 @@
+"""Inputs and run files.
+
+``documents`` reads case reports (text, Markdown, JSON, HTML through
+``html``, PDF, JSONL corpora) into ``Document``s; ``runfile`` defines the
+run-file line and is the only place that writes and reads it; ``export``
+turns a run into a table and ``merge`` combines runs. This wing imports
+record and the model's value types, never extraction, evaluation or review.
+"""
