@@ -18,11 +18,12 @@ from extractor.evaluation.gold import check_gold, load_gold
 from extractor.evaluation.scoring import EvalScore, score_record, score_run
 from extractor.extraction.bulk import RunOptions, RunSummary, extract_files, run_extraction
 from extractor.extraction.cache import ResponseCache
-from extractor.extraction.document import DocumentExtractor, ResultLine
+from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths, read_document
 from extractor.io.export import load_run, write_csv
 from extractor.io.merge import merge_runs
+from extractor.io.runfile import ResultLine
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.model.connect import connect
 from extractor.model.openai import OpenAIClient

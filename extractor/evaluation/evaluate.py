@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from extractor.errors import InputError
 from extractor.evaluation.gold import GoldSet
 from extractor.evaluation.scoring import FIELDS, EvalScore, score_run
-from extractor.io.runfile import iter_lines
+from extractor.io.runfile import latest_lines
 from extractor.record.grounding import require_grounding
 from extractor.record.schema import CaseReport
 
@@ -35,22 +35,21 @@ class RunRecords:
 
 
 def read_run(path: Path) -> RunRecords:
-    """Read an ``extractor extract`` output file; later lines for a document win."""
+    """Read an ``extractor extract`` output file (the later line of a document wins)."""
     records: dict[str, CaseReport] = {}
     failed: dict[str, str] = {}
     provenance: list[dict[str, Any]] = []
-    for line in iter_lines(path):  # a torn last line (a killed run) is skipped
-        doc_id = line["doc_id"]
-        try:
-            if line.get("record") is not None:
-                records[doc_id] = CaseReport.model_validate(line["record"])
-                failed.pop(doc_id, None)
-            else:
-                failed[doc_id] = (line.get("error") or {}).get("message", "no record")
-                records.pop(doc_id, None)
-        except (TypeError, ValidationError, AttributeError) as e:
-            raise InputError(f"{path}: the line of {doc_id!r} is not a valid record: {e}") from e
-        provenance.append(line.get("provenance") or {})
+    for line in latest_lines(path):  # a torn last line (a killed run) is skipped
+        if line.record is not None:
+            try:
+                records[line.doc_id] = CaseReport.model_validate(line.record)
+            except ValidationError as e:
+                raise InputError(
+                    f"{path}: the line of {line.doc_id!r} is not a valid record: {e}"
+                ) from e
+        else:
+            failed[line.doc_id] = (line.error or {}).get("message", "no record")
+        provenance.append(asdict(line.provenance))
     return RunRecords(records=records, failed=failed, provenance=provenance)
 
 

@@ -20,14 +20,14 @@ from extractor.config import ModelConfig
 from extractor.errors import InputError, ProviderError
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.chunking import max_chunk_chars
-from extractor.extraction.document import DocumentExtractor, ResultLine
+from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.limits import Budget, RateLimiter
 from extractor.extraction.prompts import DEFAULT_PROMPT, load_prompt
 from extractor.extraction.strategies import DEFAULT_STRATEGY
 from extractor.extraction.strategies import strategy as make_strategy
 from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths
 from extractor.io.merge import in_shard
-from extractor.io.runfile import RunFile
+from extractor.io.runfile import ResultLine, RunFile
 from extractor.model.connect import connect
 from extractor.model.pricing import prices_for
 

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
@@ -17,51 +15,11 @@ from extractor.extraction.limits import RateLimiter
 from extractor.extraction.prompts import Prompt
 from extractor.extraction.strategies import Strategy, Whole
 from extractor.io.documents import Document
+from extractor.io.runfile import Provenance, ResultLine
 from extractor.model.base import ModelClient, Usage
 from extractor.model.pricing import FREE, Prices
 from extractor.record.grounding import align_record, require_grounding
 from extractor.record.schema import CaseReport, schema_json, schema_sha256
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """How a record was made: model, prompt, schema, cache, attempts, cost, time."""
-
-    model: str
-    endpoint: str
-    prompt: str
-    prompt_sha256: str
-    schema_sha256: str
-    strategy: str = "whole"
-    chunks: int = 1
-    cache_hit: bool = False
-    attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
-    cost_usd: float | None = 0.0
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class ResultLine:
-    """One line of the output JSONL: a record or an error, never both."""
-
-    doc_id: str
-    source: str
-    doc_sha256: str | None
-    record: dict[str, Any] | None
-    error: dict[str, str] | None
-    provenance: Provenance
-    evidence_spans: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when the line holds a record."""
-        return self.record is not None
-
-    def to_json(self) -> str:
-        """The line as compact JSON (no newline)."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
-
 
 MAX_OUTPUT_SHOWN = 2000
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError, InputError
-from extractor.io.runfile import iter_lines
+from extractor.io.runfile import ResultLine, latest_lines
 from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS
 
 DOCUMENT_COLUMNS = ("doc_id", "source", *DOCUMENT_FIELDS)
@@ -44,9 +44,10 @@ _BOOLEAN_COLUMNS = frozenset({"reports_nen", "metastatic", "cache_hit"})
 PARQUET_BATCH_ROWS = 10_000
 
 
-def rows(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def rows(lines: Iterable[ResultLine]) -> Iterator[dict[str, Any]]:
     """One row per patient (keys in ``COLUMNS`` order); one row for a document without any."""
-    for line in lines:
+    for typed in lines:
+        line = typed.to_dict()
         record = line.get("record") or {}
         shared = {**_document_values(line, record), **_run_values(line)}
         patients = record.get("patients") or []
@@ -131,7 +132,7 @@ def write_csv(run: Path, out: Path) -> int:
     with out.open("w", encoding="utf-8", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=COLUMNS)
         writer.writeheader()
-        for row in rows(iter_lines(run)):
+        for row in rows(latest_lines(run)):
             writer.writerow(row)
             written += 1
     return written
@@ -147,7 +148,7 @@ def write_parquet(run: Path, out: Path) -> int:
     schema = pa.schema([(name, _arrow_type(pa, name)) for name in COLUMNS])
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    all_rows = rows(iter_lines(run))
+    all_rows = rows(latest_lines(run))
     with pq.ParquetWriter(out, schema) as writer:
         while batch := list(islice(all_rows, PARQUET_BATCH_ROWS)):
             try:
@@ -175,7 +176,7 @@ def load_run(path: Path) -> Any:
     needed); ``ConfigError`` when it is not installed.
     """
     pd = _optional("pandas", "load_run needs pandas: pip install pandas")
-    return pd.DataFrame.from_records(list(rows(iter_lines(path))), columns=list(COLUMNS))
+    return pd.DataFrame.from_records(list(rows(latest_lines(path))), columns=list(COLUMNS))
 
 
 def _optional(module: str, message: str) -> Any:

@@ -8,17 +8,12 @@ every machine and every Python process agrees on the split.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from extractor.errors import ConfigError
-from extractor.io.runfile import iter_lines
+from extractor.io.runfile import ResultLine, iter_lines, latest_lines, write_atomically
 
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
@@ -59,50 +54,23 @@ class MergeSummary:
 def merge_runs(inputs: list[Path], output: Path) -> MergeSummary:
     """Combine run files into ``output``, one line per ``doc_id``.
 
-    When a document occurs more than once, a line with a record beats an
-    error line, and among equals the later one wins (later file, later line).
-    A torn last line of an input is skipped. ``output`` is replaced atomically,
-    so it may also be one of the inputs.
+    Within a file the later line of a document wins, as everywhere
+    (``latest_lines``). Across files a line with a record beats an error
+    line, and among equals the later file wins. ``output`` is replaced
+    atomically, so it may also be one of the inputs.
     """
-    kept: dict[str, dict[str, Any]] = {}
+    kept: dict[str, ResultLine] = {}
     lines_read = 0
     for path in inputs:
-        for line in iter_lines(path):
-            lines_read += 1
-            previous = kept.get(line["doc_id"])
-            if previous is None or _has_record(line) or not _has_record(previous):
-                kept[line["doc_id"]] = line
-    _write_atomically(output, (_to_json(line) for line in kept.values()))
+        lines_read += sum(1 for _ in iter_lines(path))
+        for line in latest_lines(path):
+            previous = kept.get(line.doc_id)
+            if previous is None or line.ok or not previous.ok:
+                kept[line.doc_id] = line
+    write_atomically(output, (line.to_json() for line in kept.values()))
     return MergeSummary(
         inputs=len(inputs),
         lines_read=lines_read,
         documents=len(kept),
         duplicates_removed=lines_read - len(kept),
     )
-
-
-def _has_record(line: dict[str, Any]) -> bool:
-    return line.get("record") is not None
-
-
-def _to_json(line: dict[str, Any]) -> str:
-    """The line as compact JSON, as ``ResultLine.to_json`` writes it."""
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
-
-
-def _write_atomically(output: Path, texts: Iterable[str]) -> None:
-    """Write one line per text to a temporary file beside ``output``, then rename it over."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            for text in texts:
-                file.write(text + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.chmod(0o644)  # mkstemp makes it private; a run file is ordinary data
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -1,26 +1,103 @@
-"""The run file: an append-only JSONL of output lines that survives crashes.
+"""The run file: the run-file line, written and read in one place.
 
-Each line is written whole with one ``write`` and flushed, so a run killed at
-any moment leaves at most a torn last line; ``RunFile.open`` cuts such a tail
-off before appending, and reading skips it. Re-running over the same file
-resumes: documents already present with the same text hash are skipped.
+A run file is an append-only JSONL of ``ResultLine``s. Each line is written
+whole with one ``write`` and flushed, so a run killed at any moment leaves at
+most a torn last line; ``RunFile.open`` cuts such a tail off before
+appending, and reading skips it. A document may have several lines (a resume
+after its text changed, a ``--retry-failed`` pass): **the later line wins**,
+everywhere. ``latest_lines`` is the one reader that applies that rule, and
+eval, review, export, merge and resume all read through it.
+
+A file is only ever modified once it is known to be a run file, and only by
+the one run that holds its lock (a ``.<name>.lock`` file beside it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.errors import InputError
+from pydantic import TypeAdapter, ValidationError
+
+from extractor.errors import ConfigError, InputError
+from extractor.model.base import Usage
 
 
-def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Stream the lines of a run file as dicts, skipping blank lines.
+@dataclass(frozen=True)
+class Provenance:
+    """How a record was made: model, prompt, schema, cache, attempts, cost, time.
+
+    Every field has a default so that a line written by hand, or by an older
+    version, still reads.
+    """
+
+    model: str = ""
+    endpoint: str = ""
+    prompt: str = ""
+    prompt_sha256: str = ""
+    schema_sha256: str = ""
+    strategy: str = "whole"
+    chunks: int = 1
+    cache_hit: bool = False
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = 0.0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of a run file: a record or an error, never both."""
+
+    doc_id: str
+    source: str = ""
+    doc_sha256: str | None = None
+    record: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+    evidence_spans: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the line holds a record."""
+        return self.record is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The line as a JSON-ready dict."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """The line as compact JSON (no newline)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "line") -> ResultLine:
+        """The typed line of a parsed JSON object; unknown keys are ignored.
+
+        Raises ``InputError`` naming ``where`` when the object is not a run line.
+        """
+        try:
+            return _LINE.validate_python(data)
+        except ValidationError as e:
+            problem = e.errors()[0]
+            at = ".".join(str(part) for part in problem["loc"]) or "line"
+            raise InputError(f"{where}: not a run line ({at}: {problem['msg']})") from e
+
+
+_LINE = TypeAdapter(ResultLine)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Stream ``(line number, object)`` of a run file, skipping blank lines.
 
     An unparsable last line (a run killed mid-write) is skipped silently; an
     unparsable line anywhere else, or one that is not an object with a
@@ -36,18 +113,62 @@ def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
                     raise InputError(f"{path}:{torn[0]}: not a JSON line: {torn[1]}")
                 try:
                     line = json.loads(raw)
+                except RecursionError:
+                    raise InputError(f"{path}:{number}: JSON nested too deeply") from None
                 except ValueError as e:  # bad JSON or bad UTF-8 (a write cut mid-character)
                     torn = (number, str(e))
                     continue
-                yield _checked(line, path, number)
+                if not isinstance(line, dict) or not isinstance(line.get("doc_id"), str):
+                    raise InputError(f"{path}:{number}: not a run line (no object with a doc_id)")
+                yield number, line
     except OSError as e:
         raise InputError(f"{path}: cannot read the run: {e.strerror or e}") from e
 
 
-def _checked(line: Any, path: Path, number: int) -> dict[str, Any]:
-    if not isinstance(line, dict) or not isinstance(line.get("doc_id"), str):
-        raise InputError(f"{path}:{number}: not a run line (no object with a doc_id)")
-    return line
+def latest_lines(path: Path) -> Iterator[ResultLine]:
+    """The run's lines that win: the last line of each ``doc_id``, in file order.
+
+    Two passes over the file, so memory holds only the line number of each id.
+    """
+    last = {line["doc_id"]: number for number, line in iter_lines(path)}
+    for number, line in iter_lines(path):
+        if last.get(line["doc_id"]) == number:
+            yield ResultLine.from_dict(line, f"{path}:{number}")
+
+
+def is_run_file(path: Path) -> bool:
+    """True when ``path`` is empty or reads as a run file (a torn last line allowed)."""
+    try:
+        for _ in iter_lines(path):
+            pass
+    except InputError:
+        return False
+    return True
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def write_atomically(output: Path, texts: Iterable[str]) -> None:
+    """Write one line per text to a file beside ``output``, fsync it, then rename it over.
+
+    The result keeps ``output``'s permissions (0644 for a new file).
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    mode = output.stat().st_mode & 0o777 if output.exists() else 0o644
+    handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            for text in texts:
+                file.write(text + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.chmod(mode)
+        os.replace(temporary, output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)
@@ -59,7 +180,13 @@ class Done:
 
 
 class RunFile:
-    """An output file opened for appending whole lines, resuming what it holds."""
+    """An output file opened for appending whole lines, resuming what it holds.
+
+    Opening takes an exclusive lock first (a second run on the same file fails
+    at once, naming the holder's PID), then checks that an existing file is a
+    run file before anything is changed: a file that is not a run is refused
+    untouched, even with ``overwrite``.
+    """
 
     def __init__(self, path: Path, *, overwrite: bool = False, retry_failed: bool = False) -> None:
         self.path = path
@@ -67,22 +194,33 @@ class RunFile:
         self.retry_failed = retry_failed
         self.done: dict[str, Done] = {}
         self._fd: int | None = None
+        self._lock: int | None = None
 
     def open(self) -> RunFile:
-        """Prepare the file (fresh, or repaired and read for resumption) and open it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Lock the file, check it, prepare it (fresh, or repaired and read) and open it."""
+        _check_output_path(self.path)
+        self._lock = _take_lock(self.path)
+        try:
+            self._prepare()
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _prepare(self) -> None:
+        if self.path.exists() and not is_run_file(self.path):
+            raise ConfigError(
+                f"{self.path} exists and is not a run file; it is left as it is (choose another -o)"
+            )
         if self.overwrite or not self.path.exists():
             self.path.write_bytes(b"")
-        else:
-            cut_torn_tail(self.path)
-            if self.retry_failed:
-                drop_failed_lines(self.path)
-            for line in iter_lines(self.path):
-                self.done[line["doc_id"]] = Done(
-                    line.get("doc_sha256"), line.get("record") is not None
-                )
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        return self
+            return
+        cut_torn_tail(self.path)
+        if self.retry_failed:
+            drop_failed_lines(self.path)
+        for line in latest_lines(self.path):
+            self.done[line.doc_id] = Done(line.doc_sha256, line.ok)
 
     def write(self, json_line: str) -> None:
         """Append one line (a complete JSON text, no newline) and flush it to the OS."""
@@ -93,16 +231,62 @@ class RunFile:
             data = data[written:]
 
     def close(self) -> None:
-        """Close the file (lines are already on disk)."""
+        """Close the file (lines are already on disk) and release the lock."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     def __enter__(self) -> RunFile:
         return self.open()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of the run file ``path``: ``.<name>.lock`` beside it."""
+    return path.with_name(f".{path.name}.lock")
+
+
+def _check_output_path(path: Path) -> None:
+    """Refuse an output that cannot be a file, with a message rather than a traceback."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; -o takes a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{path}: {parent} is not a folder")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot create its folder: {e.strerror or e}") from e
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"{path}: not writable")
+
+
+def _take_lock(path: Path) -> int:
+    """An exclusive, non-blocking flock on ``path``'s lock file, holding this PID."""
+    lock = lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot create the lock {lock}: {e.strerror or e}") from e
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise ConfigError(
+            f"{path} is being written by another run (PID {holder}); "
+            "wait for it to finish or choose another -o"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
 
 
 def cut_torn_tail(path: Path) -> bool:
@@ -130,18 +314,16 @@ def cut_torn_tail(path: Path) -> bool:
 
 
 def drop_failed_lines(path: Path) -> int:
-    """Rewrite ``path`` without its error lines (atomically); return how many were dropped."""
+    """Rewrite ``path`` as its winning lines that hold a record; return how many were dropped."""
     dropped = 0
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for line in iter_lines(path):
-                if line.get("record") is None:
-                    dropped += 1
-                    continue
-                out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+
+    def kept() -> Iterator[str]:
+        nonlocal dropped
+        for line in latest_lines(path):
+            if line.ok:
+                yield line.to_json()
+            else:
+                dropped += 1
+
+    write_atomically(path, kept())
     return dropped

@@ -38,7 +38,7 @@ from extractor.evaluation.gold import GoldSet, load_gold
 from extractor.evaluation.scoring import Comparison, FieldCounts, score_record, total
 from extractor.hashing import sha256_text
 from extractor.io.documents import Document, iter_documents, read_document
-from extractor.io.runfile import iter_lines
+from extractor.io.runfile import latest_lines
 from extractor.record.grounding import Alignment, align_record, evidence_quotes
 from extractor.record.matching import RESPONSE_FIELD, Key, pair_patients, treatment_key
 from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
@@ -70,10 +70,7 @@ class ReviewSummary:
 def write_review(run: Path, out: Path, gold_dir: Path | None = None) -> ReviewSummary:
     """Write the review page of ``run`` to ``out`` (with gold comparisons if ``gold_dir``)."""
     gold = None if gold_dir is None else load_gold(gold_dir)
-    lines: dict[str, dict[str, Any]] = {}
-    for line in iter_lines(run):
-        lines.pop(line["doc_id"], None)  # a later line for a document replaces earlier ones
-        lines[line["doc_id"]] = line
+    lines = {line.doc_id: line.to_dict() for line in latest_lines(run)}
     texts = _Texts(gold)
     labels = {} if gold is None else {k: item.label for k, item in gold.items.items()}
     docs, scores = [], []

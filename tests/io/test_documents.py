@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from extractor.io import documents
 from extractor.errors import InputError
 from extractor.hashing import sha256_text
+from extractor.io import documents
 from extractor.io.documents import (
     MAX_TEXT_BYTES,
     Document,

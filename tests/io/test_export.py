@@ -12,7 +12,7 @@ import pytest
 
 from extractor.errors import ConfigError, InputError
 from extractor.io.export import COLUMNS, load_run, rows, write_csv, write_parquet
-from extractor.io.runfile import iter_lines
+from extractor.io.runfile import ResultLine, iter_lines
 from tests.conftest import minimal_record
 
 
@@ -87,7 +87,7 @@ def test_columns_start_with_the_document_and_end_with_provenance() -> None:
 
 
 def test_a_case_series_gives_one_row_per_patient_with_document_fields_repeated() -> None:
-    first, second = rows([run_line("d1", case_series())])
+    first, second = rows([ResultLine.from_dict(run_line("d1", case_series()))])
     for row in (first, second):
         assert tuple(row) == COLUMNS
         assert (row["doc_id"], row["doi"], row["document_type"]) == ("d1", "10.1/x", "case_series")
@@ -97,7 +97,7 @@ def test_a_case_series_gives_one_row_per_patient_with_document_fields_repeated()
 
 
 def test_list_fields_are_joined_with_semicolons_and_nulls_left_out() -> None:
-    first, second = rows([run_line("d1", case_series())])
+    first, second = rows([ResultLine.from_dict(run_line("d1", case_series()))])
     assert first["metastatic_sites"] == "liver; bone"
     assert first["imaging"] == "PET/CT 68Ga-DOTATATE positive; CT"
     assert first["biomarkers"] == "chromogranin_a blood elevated"
@@ -107,7 +107,9 @@ def test_list_fields_are_joined_with_semicolons_and_nulls_left_out() -> None:
 
 
 def test_provenance_columns_come_from_provenance_and_usage() -> None:
-    (row,) = rows([run_line("d1", minimal_record(), cache_hit=True, cost_usd=0.002)])
+    (row,) = rows(
+        [ResultLine.from_dict(run_line("d1", minimal_record(), cache_hit=True, cost_usd=0.002))]
+    )
     assert (row["prompt"], row["cache_hit"], row["attempts"], row["seconds"]) == (
         "v1",
         True,
@@ -115,13 +117,13 @@ def test_provenance_columns_come_from_provenance_and_usage() -> None:
         1.5,
     )
     assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (100, 20, 0.002)
-    (no_cost,) = rows([run_line("d1", minimal_record())])
+    (no_cost,) = rows([ResultLine.from_dict(run_line("d1", minimal_record(), cost_usd=None))])
     assert no_cost["cost_usd"] is None
 
 
 def test_an_error_line_gives_one_row_with_the_error_and_no_patient() -> None:
     error = {"kind": "validation", "message": "did not validate", "last_output": "{"}
-    (row,) = rows([run_line("bad", None, error)])
+    (row,) = rows([ResultLine.from_dict(run_line("bad", None, error))])
     assert (row["doc_id"], row["error_kind"], row["error_message"]) == (
         "bad",
         "validation",
@@ -132,7 +134,7 @@ def test_an_error_line_gives_one_row_with_the_error_and_no_patient() -> None:
 
 def test_a_record_without_patients_still_gives_one_row() -> None:
     record = minimal_record(reports_nen=False, n_patients=0, patients=[])
-    (row,) = rows([run_line("d0", record)])
+    (row,) = rows([ResultLine.from_dict(run_line("d0", record))])
     assert (row["title"], row["reports_nen"], row["patient_index"]) == ("A case", False, None)
 
 
@@ -142,14 +144,14 @@ def test_iter_lines_skips_blank_lines_and_a_torn_last_line(tmp_path: Path) -> No
         [run_line("a"), run_line("b")],
         tail='\n{"doc_id": "c", "record": {"tit',
     )
-    assert [line["doc_id"] for line in iter_lines(run)] == ["a", "b"]
+    assert [line["doc_id"] for _, line in iter_lines(run)] == ["a", "b"]
 
 
 def test_a_last_line_cut_inside_a_utf8_character_is_torn_too(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run.jsonl", [run_line("a")])
     with run.open("ab") as file:
         file.write('{"doc_id": "b", "source": "é'.encode()[:-1])
-    assert [line["doc_id"] for line in iter_lines(run)] == ["a"]
+    assert [line["doc_id"] for _, line in iter_lines(run)] == ["a"]
 
 
 def test_a_bad_line_before_the_end_is_an_input_error_naming_the_line(tmp_path: Path) -> None:
@@ -216,3 +218,16 @@ def test_load_run_has_the_csv_shape(tmp_path: Path) -> None:
     assert tuple(frame.columns) == COLUMNS
     assert list(frame["doc_id"]) == ["d1", "d1", "bad"]
     assert frame.shape == (3, len(COLUMNS))
+
+
+def test_a_document_with_two_lines_exports_only_the_later_one(tmp_path: Path) -> None:
+    run = write_run(
+        tmp_path / "run.jsonl",
+        [run_line("d1", None, {"kind": "provider", "message": "timeout"}),
+         run_line("d1", minimal_record(title="Second"))],
+    )  # fmt: skip
+    out = tmp_path / "run.csv"
+    assert write_csv(run, out) == 1
+    with out.open(newline="", encoding="utf-8") as file:
+        (row,) = list(csv.DictReader(file))
+    assert (row["title"], row["error_kind"]) == ("Second", "")

@@ -10,6 +10,7 @@ import pytest
 
 from extractor.errors import ConfigError, InputError
 from extractor.io.merge import MergeSummary, in_shard, merge_runs, parse_shard
+from extractor.io.runfile import ResultLine
 from tests.conftest import minimal_record
 
 
@@ -96,13 +97,13 @@ def test_among_equal_lines_the_later_one_wins(tmp_path: Path) -> None:
     assert [line["provenance"]["prompt"] for line in read_run(tmp_path / "out.jsonl")] == ["3"]
 
 
-def test_merge_writes_lines_unchanged_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+def test_merge_writes_the_typed_lines_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     line = run_line("ü", minimal_record(title="Ünïcode"))
     run = write_run(tmp_path / "in.jsonl", [line])
     out = tmp_path / "out.jsonl"
     out.write_text("old contents\n")
     merge_runs([run], out)
-    assert read_run(out) == [line]
+    assert read_run(out) == [ResultLine.from_dict(line).to_dict()]
     assert "Ünïcode" in out.read_text(encoding="utf-8")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
 

@@ -20,10 +20,11 @@ import pytest
 from extractor.config import ModelConfig
 from extractor.errors import ConfigError
 from extractor.extraction.cache import ResponseCache
-from extractor.extraction.document import DocumentExtractor, ResultLine
+from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
 from extractor.extraction.strategies import DEFAULT_STRATEGY, strategy
 from extractor.io.documents import read_document
+from extractor.io.runfile import ResultLine
 from extractor.model.embedded import EmbeddedClient, LocalServer, default_gguf, model_identity
 from extractor.record.schema import CaseReport
 from tests.conftest import GOLD
