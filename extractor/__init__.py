@@ -1,10 +1,15 @@
 """extractor: structured, checkable records from published medical case reports.
 
-The public API: read documents, configure a model, extract records, score
-them against a gold set. The ``extractor`` command is a thin layer over these.
+The public API, layer by layer: read documents (``read_document``,
+``iter_documents``), configure a model and a run (``load_config``,
+``RunSettings``), extract records (``extract_files`` for a whole run,
+``DocumentExtractor`` for one document), read runs back (``latest_lines``,
+``load_run``), and score them against a gold set (``load_gold``,
+``evaluate``, ``evaluate_gold``). The ``extractor`` command is a thin layer
+over these; ``extractor.testing`` holds the fake client for tests.
 """
 
-from extractor.config import ModelConfig, load_config
+from extractor.config import ModelConfig, RunSettings, load_config, run_settings
 from extractor.errors import (
     ConfigError,
     ExtractionFailed,
@@ -15,15 +20,16 @@ from extractor.errors import (
 )
 from extractor.evaluation.evaluate import EvalResult, evaluate, read_run
 from extractor.evaluation.gold import check_gold, load_gold
+from extractor.evaluation.runner import SavedEval, evaluate_gold
 from extractor.evaluation.scoring import EvalScore, score_record, score_run
-from extractor.extraction.bulk import RunOptions, RunSummary, extract_files, run_extraction
+from extractor.extraction.bulk import RunSummary, extract_files, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths, read_document
 from extractor.io.export import load_run, write_csv
 from extractor.io.merge import merge_runs
-from extractor.io.runfile import ResultLine
+from extractor.io.runfile import Provenance, ResultLine, latest_lines
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.model.connect import connect
 from extractor.model.openai import OpenAIClient
@@ -46,19 +52,23 @@ __all__ = [
     "OpenAIClient",
     "Patient",
     "Prompt",
+    "Provenance",
     "ProviderError",
     "ResponseCache",
     "ResultLine",
-    "RunOptions",
+    "RunSettings",
     "RunSummary",
+    "SavedEval",
     "Unreadable",
     "Usage",
     "check_gold",
     "connect",
     "evaluate",
+    "evaluate_gold",
     "extract_files",
     "iter_documents",
     "iter_paths",
+    "latest_lines",
     "load_config",
     "load_gold",
     "load_prompt",
@@ -67,6 +77,7 @@ __all__ = [
     "read_document",
     "read_run",
     "run_extraction",
+    "run_settings",
     "score_record",
     "score_run",
     "write_csv",

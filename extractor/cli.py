@@ -11,41 +11,55 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from extractor.config import ModelConfig, load_config
-from extractor.console import print_scores, print_summary, progress_bar, stderr
-from extractor.errors import ExtractorError
-from extractor.evaluation.compare import compare_results, load_result
-from extractor.evaluation.evaluate import (
-    EvalResult,
-    default_result_path,
-    evaluate,
-    read_run,
-    write_result,
+from extractor.config import (
+    ModelConfig,
+    RunSettings,
+    default_of,
+    load_config,
+    run_settings,
 )
+from extractor.console import print_scores, print_summary, progress_bar, stderr
+from extractor.errors import ConfigError, ExtractorError
+from extractor.evaluation.compare import compare_results, load_result
+from extractor.evaluation.evaluate import read_run
 from extractor.evaluation.gold import GoldSet, check_gold, load_gold
-from extractor.evaluation.leaderboard import append as append_row
-from extractor.extraction.bulk import Progress, RunOptions, RunSummary, count_planned, extract_files
+from extractor.evaluation.runner import SavedEval, evaluate_gold, score_and_save
+from extractor.extraction.bulk import Progress, extract_files
 from extractor.extraction.cache import default_cache_dir
-from extractor.extraction.limits import Budget
-from extractor.extraction.prompts import DEFAULT_PROMPT
-from extractor.extraction.strategies import DEFAULT_STRATEGY
 from extractor.io.export import write_csv, write_parquet
 from extractor.io.merge import merge_runs, parse_shard
+from extractor.options import (
+    BaseUrlOption,
+    CacheDirOption,
+    CompletionTokensOption,
+    ConcurrencyOption,
+    ContextOption,
+    EvalDirOption,
+    GgufOption,
+    GoldOption,
+    GroundingOption,
+    ModelOption,
+    NoCacheOption,
+    PromptOption,
+    RetriesOption,
+    StrategyOption,
+    TemperatureOption,
+)
 from extractor.record.schema import schema_json
 from extractor.review.page import write_review
+
+T = TypeVar("T")
 
 # Instructor logs every failed attempt at ERROR and pypdf every repaired file at WARNING;
 # the run reports failures itself, per document.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-
-LEADERBOARD = Path("eval/leaderboard.jsonl")
 
 app = typer.Typer(
     help="Structured, checkable records from medical case reports.",
@@ -76,66 +90,60 @@ def _user_errors() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-PromptOption = Annotated[
-    str, typer.Option("--prompt", help="Prompt version (folder under prompts/) or path.")
-]
-ModelOption = Annotated[
-    str | None, typer.Option("--model", help="Model name [env: EXTRACTOR_MODEL].")
-]
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option("--base-url", help="OpenAI-compatible endpoint [env: EXTRACTOR_BASE_URL]; "
-                 "unset: the embedded llama.cpp server."),
-]  # fmt: skip
-GgufOption = Annotated[
-    Path | None, typer.Option("--gguf", help="GGUF file for the embedded server (default: SmolLM2-135M).")
-]  # fmt: skip
-CacheDirOption = Annotated[Path | None, typer.Option("--cache-dir", help="Cache folder.")]
-NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
-]
-StrategyOption = Annotated[
-    str,
-    typer.Option("--strategy", help="whole: one call per record; sections: several smaller calls."),
-]
-GroundingOption = Annotated[
-    bool,
-    typer.Option(
-        "--require-grounding", help="Keep only values whose evidence quote is in the document."
-    ),
-]
-ConcurrencyOption = Annotated[
-    int | None,
-    typer.Option("--concurrency", min=1, help="Documents in flight (default 1 embedded, 8 remote)."),
-]  # fmt: skip
+@contextmanager
+def _bad_flags() -> Iterator[None]:
+    """A ``ConfigError`` while building the configuration is a bad flag: exit code 2."""
+    try:
+        yield
+    except ConfigError as e:
+        stderr.print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(2) from e
 
 
-def _cache(cache_dir: Path | None, no_cache: bool) -> Path | None:
-    return None if no_cache else cache_dir or default_cache_dir()
+def _model_config(
+    model: str | None, base_url: str | None, gguf: Path | None, temperature: float | None,
+    max_completion_tokens: int | None, retries: int | None, context_tokens: int | None,
+) -> ModelConfig:  # fmt: skip
+    """The model configuration from the model flags every model-using command shares."""
+    with _bad_flags():
+        return load_config(
+            model=model, base_url=base_url, gguf=gguf, temperature=temperature,
+            max_completion_tokens=max_completion_tokens, max_retries=retries,
+            context_tokens=context_tokens,
+        )  # fmt: skip
+
+
+def _settings(cache_dir: Path | None, no_cache: bool, **values: Any) -> RunSettings:
+    """Run settings from flags (None: the default); the cache folder resolved here."""
+    with _bad_flags():
+        if values.get("shard") is not None:
+            values["shard"] = parse_shard(values["shard"])
+        return run_settings(
+            cache_dir=None if no_cache else cache_dir or default_cache_dir(), **values
+        )
 
 
 def _warn(message: str) -> None:
     stderr.print(f"[yellow]warning:[/yellow] {message}")
 
 
-def _run(output: Path, start: Callable[[Progress], Coroutine[Any, Any, RunSummary]]) -> None:
-    """Run an extraction coroutine with a progress bar, then print its summary."""
+def _with_progress(job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T:
+    """Run an extraction coroutine with a progress bar on stderr."""
     with progress_bar() as update:
-        summary = asyncio.run(start(update))
-    print_summary(summary, output)
+        return asyncio.run(job(update))
 
 
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output JSONL file (appended; re-runs resume).")],
-    prompt: PromptOption = DEFAULT_PROMPT,
+    prompt: PromptOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    strategy: StrategyOption = DEFAULT_STRATEGY,
+    strategy: StrategyOption = None,
     require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
     overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
@@ -145,34 +153,28 @@ def extract(
     tpm: Annotated[float | None, typer.Option(help="At most this many tokens per minute.")] = None,
     price_in: Annotated[float | None, typer.Option(help="USD per million prompt tokens.")] = None,
     price_out: Annotated[float | None, typer.Option(help="USD per million completion tokens.")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Stop scheduling documents at this cost (USD).")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Stop scheduling documents at this many tokens.")] = None,
-    max_completion_tokens: Annotated[int | None, typer.Option(help="Token limit of one answer (default 2048).")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0).")] = None,
-    retries: Annotated[int | None, typer.Option(help="Retries of a failed request (default 4).")] = None,
-    context_tokens: Annotated[int | None, typer.Option(help="The model's context size; longer documents are split (embedded: 8192).")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Run budget: stop scheduling documents at this cost (USD).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Run budget: stop scheduling documents at this many tokens.")] = None,
+    max_completion_tokens: CompletionTokensOption = None,
+    temperature: TemperatureOption = None,
+    retries: RetriesOption = None,
+    context_tokens: ContextOption = None,
 ) -> None:  # fmt: skip
     """Extract one record per document into a JSONL file."""
     with _user_errors():
-        config = load_config(
-            model=model, base_url=base_url, gguf=gguf, temperature=temperature,
-            max_tokens=max_completion_tokens, max_retries=retries, context_size=context_tokens,
-        )  # fmt: skip
-        options = RunOptions(
-            concurrency=concurrency or (1 if config.embedded else 8),
-            overwrite=overwrite,
-            retry_failed=retry_failed,
-            shard=None if shard is None else parse_shard(shard),
-            budget=Budget(max_cost=max_cost, max_tokens=max_tokens),
+        config = _model_config(
+            model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
         )
-        if count_planned(paths, options.shard) == 0:
-            raise typer.BadParameter("no supported documents found", param_hint="PATHS")
-        _run(output, lambda update: extract_files(
-            paths, output, config, prompt=prompt, cache_dir=_cache(cache_dir, no_cache),
-            options=options, rpm=rpm, tpm=tpm, price_in=price_in, price_out=price_out,
-            strategy=strategy, require_grounding=require_grounding,
-            on_progress=update, on_warning=_warn,
+        settings = _settings(
+            cache_dir, no_cache, prompt=prompt, strategy=strategy,
+            require_grounding=require_grounding, concurrency=concurrency, overwrite=overwrite,
+            retry_failed=retry_failed, shard=shard, rpm=rpm, tpm=tpm, price_in=price_in,
+            price_out=price_out, max_cost=max_cost, max_tokens=max_tokens,
+        )  # fmt: skip
+        summary = _with_progress(lambda update: extract_files(
+            paths, output, config, settings, on_progress=update, on_warning=_warn
         ))  # fmt: skip
+    print_summary(summary, output)
 
 
 @app.command()
@@ -220,7 +222,6 @@ def review(
 
 gold_app = typer.Typer(help="Gold sets: hand-labelled documents.", no_args_is_help=True)
 app.add_typer(gold_app, name="gold")
-GoldOption = Annotated[Path, typer.Option("--gold", help="Gold folder (docs/ and labels/).")]
 
 
 @gold_app.command("check")
@@ -244,17 +245,21 @@ def gold_check(gold: GoldOption = Path("gold")) -> None:
 def eval_command(
     gold: GoldOption = Path("gold"),
     run: Annotated[Path | None, typer.Option("--run", help="Score this run instead of extracting.")] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Result file (default eval/results/<time>_<prompt>_<model>.json).")] = None,
-    prompt: PromptOption = DEFAULT_PROMPT,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Result file [default: EVAL_DIR/results/<time>_<prompt>_<strategy>_<model>.json].")] = None,
+    eval_dir: EvalDirOption = Path("eval"),
+    prompt: PromptOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
     no_cache: NoCacheOption = False,
-    strategy: StrategyOption = DEFAULT_STRATEGY,
+    strategy: StrategyOption = None,
     require_grounding: GroundingOption = False,
     concurrency: ConcurrencyOption = None,
-    leaderboard: Annotated[Path, typer.Option(help="Leaderboard rows (JSONL; Markdown beside it).")] = LEADERBOARD,
+    max_completion_tokens: CompletionTokensOption = None,
+    temperature: TemperatureOption = None,
+    retries: RetriesOption = None,
+    context_tokens: ContextOption = None,
 ) -> None:  # fmt: skip
     """Score extraction against a gold set, field by field, and add a leaderboard row.
 
@@ -263,15 +268,33 @@ def eval_command(
     with _user_errors():
         gold_set = load_gold(gold)
         if run is None:
-            config = load_config(model=model, base_url=base_url, gguf=gguf)
-            result = _evaluate_run(
-                gold_set, config, prompt, strategy, _cache(cache_dir, no_cache),
-                concurrency, require_grounding,
+            config = _model_config(
+                model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
+            )
+            settings = _settings(
+                cache_dir, no_cache, prompt=prompt, strategy=strategy,
+                require_grounding=require_grounding, concurrency=concurrency,
             )  # fmt: skip
+            saved = _evaluate_with_progress(gold_set, config, settings, eval_dir, json_path)
         else:
-            result = evaluate(gold_set, read_run(run), meta={"run": str(run)})
-        _record(result, json_path, leaderboard)
-    print_scores(result)
+            saved = score_and_save(gold_set, read_run(run), eval_dir, run=run, json_path=json_path)
+    _say_saved(saved)
+    print_scores(saved.result)
+
+
+def _evaluate_with_progress(
+    gold: GoldSet, config: ModelConfig, settings: RunSettings, eval_dir: Path,
+    json_path: Path | None = None,
+) -> SavedEval:  # fmt: skip
+    return _with_progress(lambda update: evaluate_gold(
+        gold, config, settings, eval_dir, json_path=json_path, on_progress=update
+    ))  # fmt: skip
+
+
+def _say_saved(saved: SavedEval) -> None:
+    stderr.print(
+        f"result: {saved.json_path}  report: {saved.report}  leaderboard: {saved.leaderboard}"
+    )
 
 
 def _pair(values: list[str] | None, default: str) -> tuple[str, str]:
@@ -282,59 +305,42 @@ def _pair(values: list[str] | None, default: str) -> tuple[str, str]:
     return values[0], values[-1]
 
 
-def _record(
-    result: EvalResult, json_path: Path | None = None, leaderboard: Path = LEADERBOARD
-) -> EvalResult:
-    """Write the result and its report, add the leaderboard row, and say where they are."""
-    json_path = json_path or default_result_path(Path("eval/results"), result.meta)
-    report = write_result(result, json_path)
-    board = append_row(result, leaderboard)
-    stderr.print(f"result: {json_path}  report: {report}  leaderboard: {board}")
-    return result
-
-
-def _evaluate_run(
-    gold_set: GoldSet, config: ModelConfig, prompt: str, strategy: str, cache_dir: Path | None,
-    concurrency: int | None = None, require_grounding: bool = False,
-) -> EvalResult:  # fmt: skip
-    """Extract the gold documents (cached) and score them."""
-    name = f"{gold_set.directory.name}_{Path(prompt).name}_{strategy}_{config.model or 'embedded'}"
-    run = Path("eval/runs") / f"{name}.jsonl"
-    inputs = [Path(item.document.source) for item in gold_set.items.values()]
-    options = RunOptions(concurrency=concurrency or (1 if config.embedded else 8), overwrite=True)
-    _run(run, lambda update: extract_files(
-        inputs, run, config, prompt=prompt, cache_dir=cache_dir, options=options,
-        strategy=strategy, require_grounding=require_grounding,
-        on_progress=update, on_warning=_warn,
-    ))  # fmt: skip
-    return evaluate(gold_set, read_run(run), meta={"run": str(run)})
-
-
 @app.command()
 def compare(
     results: Annotated[list[Path] | None, typer.Argument(help="Two eval result files (A then B).")] = None,
     gold: Annotated[Path | None, typer.Option("--gold", help="Run both sides on this gold set instead.")] = None,
     prompt: Annotated[list[str] | None, typer.Option("--prompt", help="Prompt of A, then of B.")] = None,
     strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Strategy of A, then of B.")] = None,
+    eval_dir: EvalDirOption = Path("eval"),
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     cache_dir: CacheDirOption = None,
+    max_completion_tokens: CompletionTokensOption = None,
+    temperature: TemperatureOption = None,
+    retries: RetriesOption = None,
+    context_tokens: ContextOption = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the report to this file.")] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
 ) -> None:  # fmt: skip
     """Compare two evaluations: F1 per field, bootstrap 95% CI of each delta, and flips."""
     with _user_errors():
         if gold is not None:
-            (pa, pb), (sa, sb) = _pair(prompt, DEFAULT_PROMPT), _pair(strategy, DEFAULT_STRATEGY)
-            if (pa, sa) == (pb, sb):
+            prompts = _pair(prompt, default_of(RunSettings, "prompt"))
+            strategies = _pair(strategy, default_of(RunSettings, "strategy"))
+            if prompts[0] == prompts[1] and strategies[0] == strategies[1]:
                 raise typer.BadParameter("give two --prompt or two --strategy values to compare")
             gold_set = load_gold(gold)
-            config = load_config(model=model, base_url=base_url, gguf=gguf)
-            cache = _cache(cache_dir, False)
-            label_a, label_b = f"{Path(pa).name}/{sa}", f"{Path(pb).name}/{sb}"
-            a = _record(_evaluate_run(gold_set, config, pa, sa, cache)).to_dict()
-            b = _record(_evaluate_run(gold_set, config, pb, sb, cache)).to_dict()
+            config = _model_config(
+                model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
+            )
+            sides = []
+            for side_prompt, side_strategy in zip(prompts, strategies, strict=True):
+                settings = _settings(cache_dir, False, prompt=side_prompt, strategy=side_strategy)
+                saved = _evaluate_with_progress(gold_set, config, settings, eval_dir)
+                _say_saved(saved)
+                sides.append((f"{Path(side_prompt).name}/{side_strategy}", saved.result.to_dict()))
+            (label_a, a), (label_b, b) = sides
         elif results is not None and len(results) == 2:
             label_a, label_b = results[0].stem, results[1].stem
             a, b = load_result(results[0]), load_result(results[1])

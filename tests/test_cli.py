@@ -117,3 +117,74 @@ def test_compare_two_result_files(runner: CliRunner, tmp_path: Path) -> None:
     assert "| field |" in report
     assert "Fixed" in report
     assert "000_41db0c827232113d" in report
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--temperature", "5"], ["--shard", "0/4"], ["--strategy", "bogus"], ["--retries", "-1"],
+     ["--rpm", "-5"], ["--tpm", "0"], ["--concurrency", "0"], ["--max-cost", "-1"],
+     ["--max-tokens", "0"], ["--context-tokens", "100"]],
+)  # fmt: skip
+def test_a_bad_flag_value_exits_two_with_a_message(
+    runner: CliRunner, tmp_path: Path, flags: list[str]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["extract", str(SEEDS[0]), "-o", str(out), *flags])
+    assert result.exit_code == 2, result.output
+    assert "error" in result.output.lower()
+    assert not out.exists()
+
+
+def test_eval_extracts_scores_and_writes_under_the_eval_folder(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    eval_dir = tmp_path / "ev"
+    with stub_server(minimal_record()) as (url, _):
+        result = runner.invoke(app, [
+            "eval", "--gold", str(GOLD), "--base-url", url, "--model", "stub",
+            "--strategy", "whole", "--cache-dir", str(tmp_path / "c"), "--eval-dir", str(eval_dir),
+        ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "micro-F1" in result.output
+    (run,) = (eval_dir / "runs").glob("*.jsonl")
+    assert len(run.read_text().splitlines()) == len(load_gold(GOLD).items)
+    assert len(list((eval_dir / "results").glob("*.json"))) == 1
+    assert len((eval_dir / "leaderboard.jsonl").read_text().splitlines()) == 1
+    assert (eval_dir / "leaderboard.md").is_file()
+
+
+@pytest.mark.parametrize("content", ["", '{"doc_id": "not-in-gold", "record": null}\n'])
+def test_eval_of_a_run_with_nothing_for_the_gold_set_is_refused_and_not_recorded(
+    runner: CliRunner, tmp_path: Path, content: str
+) -> None:
+    run = tmp_path / "run.jsonl"
+    run.write_text(content)
+    eval_dir = tmp_path / "ev"
+    result = runner.invoke(
+        app, ["eval", "--gold", str(GOLD), "--run", str(run), "--eval-dir", str(eval_dir)]
+    )
+    assert result.exit_code == 1
+    assert "no line for any document" in result.output
+    assert not (eval_dir / "leaderboard.jsonl").exists()
+
+
+def test_gold_check_export_merge_and_review_through_the_app(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["gold", "check", "--gold", str(GOLD)]).exit_code == 0
+    out = tmp_path / "out.jsonl"
+    with stub_server(minimal_record()) as (url, _):
+        assert runner.invoke(app, extract_args(out, url, tmp_path / "cache")).exit_code == 0
+    csv_path = tmp_path / "out.csv"
+    exported = runner.invoke(app, ["export", str(out), "--csv", str(csv_path)])
+    assert exported.exit_code == 0, exported.output
+    assert len(csv_path.read_text().splitlines()) == 1 + len(SEEDS)
+    merged = tmp_path / "merged.jsonl"
+    result = runner.invoke(app, ["merge", str(out), str(out), "-o", str(merged)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(SEEDS)} documents" in result.output
+    page = tmp_path / "review.html"
+    reviewed = runner.invoke(app, ["review", str(out), "-o", str(page), "--gold", str(GOLD)])
+    assert reviewed.exit_code == 0, reviewed.output
+    assert f"{len(SEEDS)} documents" in reviewed.output
+    assert page.stat().st_size > 0

@@ -41,6 +41,6 @@ def test_bad_combinations_are_config_errors(tmp_path: Path) -> None:
 
 
 def test_generation_params_hold_what_changes_the_answer() -> None:
-    params = load_config(temperature=0.5, max_tokens=100, environ={}).generation_params()
+    params = load_config(temperature=0.5, max_completion_tokens=100, environ={}).generation_params()
     assert params["temperature"] == 0.5
     assert params["max_tokens"] == 100

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from extractor.config import ModelConfig
-from extractor.extraction.bulk import RunOptions, extract_files
+from extractor.config import ModelConfig, RunSettings
+from extractor.extraction.bulk import extract_files
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,11 +42,11 @@ def run_once(
     folder: Path, out: Path, url: str, concurrency: int, cache: Path | None
 ) -> tuple[float, Any]:
     config = ModelConfig(model="stub", base_url=url, timeout=30.0)
-    options = RunOptions(concurrency=concurrency, overwrite=True)
-    started = time.perf_counter()
-    summary = asyncio.run(
-        extract_files([folder], out, config, cache_dir=cache, options=options, strategy="whole")
+    settings = RunSettings(
+        concurrency=concurrency, overwrite=True, cache_dir=cache, strategy="whole"
     )
+    started = time.perf_counter()
+    summary = asyncio.run(extract_files([folder], out, config, settings))
     return time.perf_counter() - started, summary
 
 

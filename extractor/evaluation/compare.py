@@ -19,14 +19,15 @@ patient) counts as an empty answer.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from extractor.errors import InputError
-from extractor.evaluation.scoring import FIELDS, FieldCounts, total
+from extractor.evaluation.bootstrap import paired_bootstrap
+from extractor.evaluation.counts import FieldCounts, total
+from extractor.evaluation.scoring import FIELDS
 
 Direction = Literal["fixed", "broken"]
 SlotKey = tuple[str, int | None, int | None, tuple[Any, ...] | None]
@@ -34,7 +35,6 @@ DocSlots = dict[SlotKey, dict[str, Any]]
 
 _COUNT_NAMES = ("tp", "fp", "fn", "abstain", "invented")
 _EMPTY = frozenset({"abstain", None})
-_CONFIDENCE = 95.0
 
 
 @dataclass(frozen=True)
@@ -197,57 +197,6 @@ def field_counts(comparisons: Iterable[Mapping[str, Any]]) -> dict[str, FieldCou
         found = FieldCounts(**{name: int(counts.get(name, 0)) for name in _COUNT_NAMES})
         fields[item["field"]] = fields[item["field"]] + found
     return fields
-
-
-# --- the bootstrap ------------------------------------------------------------------------------
-
-
-def paired_bootstrap(
-    per_doc_a: list[FieldCounts], per_doc_b: list[FieldCounts], resamples: int, seed: int
-) -> tuple[float, float]:
-    """The 95 % CI of ``F1(B) - F1(A)`` by resampling documents with replacement.
-
-    Each resample draws the same document indices for A and B, sums their
-    counts, and takes the difference of the two micro-F1s; the interval is
-    the 2.5th and 97.5th percentile (linear interpolation) of the differences.
-    """
-    if len(per_doc_a) != len(per_doc_b):
-        raise ValueError(
-            "paired_bootstrap needs the same documents, in the same order, for A and B"
-        )
-    if resamples < 1:
-        raise ValueError(f"resamples must be at least 1, not {resamples}")
-    if per_doc_a == per_doc_b:
-        return 0.0, 0.0  # every resample gives exactly 0
-    terms_a, terms_b = _f1_terms(per_doc_a), _f1_terms(per_doc_b)
-    rng = random.Random(seed)  # noqa: S311 - reproducible statistics, not security
-    population = range(len(per_doc_a))
-    deltas = []
-    for _ in range(resamples):
-        picks = rng.choices(population, k=len(population))
-        deltas.append(_resampled_f1(terms_b, picks) - _resampled_f1(terms_a, picks))
-    deltas.sort()
-    tail = (100.0 - _CONFIDENCE) / 2
-    return _percentile(deltas, tail), _percentile(deltas, 100.0 - tail)
-
-
-def _f1_terms(per_doc: list[FieldCounts]) -> tuple[list[int], list[int]]:
-    """Per document ``2 TP`` and ``2 TP + FP + FN``: micro-F1 is the ratio of their sums."""
-    return [2 * c.tp for c in per_doc], [2 * c.tp + c.fp + c.fn for c in per_doc]
-
-
-def _resampled_f1(terms: tuple[list[int], list[int]], picks: list[int]) -> float:
-    """Micro-F1 ``2TP / (2TP + FP + FN)`` of the picked documents; 0.0 without a TP."""
-    twice_tp = sum(map(terms[0].__getitem__, picks))
-    return twice_tp / sum(map(terms[1].__getitem__, picks)) if twice_tp else 0.0
-
-
-def _percentile(ordered: list[float], percent: float) -> float:
-    """The ``percent`` percentile of sorted values, interpolating linearly between ranks."""
-    rank = (len(ordered) - 1) * percent / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 # --- comparing ----------------------------------------------------------------------------------

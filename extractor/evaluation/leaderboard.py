@@ -9,7 +9,7 @@ from typing import Any
 
 from extractor.evaluation.evaluate import EvalResult, format_rate
 
-COLUMNS = (
+BOARD_COLUMNS = (
     ("date", "date"), ("gold", "gold set"), ("prompt", "prompt"), ("model", "model"),
     ("strategy", "strategy"), ("micro_f1", "micro-F1"), ("invented_rate", "invented"),
     ("grounding_rate", "grounded"), ("f1_require_grounding", "F1 grounded-only"),
@@ -60,8 +60,8 @@ def render(rows: list[dict[str, Any]]) -> str:
         "",
         "One row per `extractor eval` (appended automatically; source: `leaderboard.jsonl`).",
         "",
-        "| " + " | ".join(title for _, title in COLUMNS) + " |",
-        "| " + " | ".join("---" for _ in COLUMNS) + " |",
+        "| " + " | ".join(title for _, title in BOARD_COLUMNS) + " |",
+        "| " + " | ".join("---" for _ in BOARD_COLUMNS) + " |",
     ]
-    lines += ["| " + " | ".join(_cell(r.get(key)) for key, _ in COLUMNS) + " |" for r in rows]
+    lines += ["| " + " | ".join(_cell(r.get(key)) for key, _ in BOARD_COLUMNS) + " |" for r in rows]
     return "\n".join(lines) + "\n"

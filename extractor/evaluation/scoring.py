@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as dataclass_fields
 from typing import Any, Literal
 
+from extractor.evaluation.counts import FieldCounts, total
 from extractor.record.grounding import evidence_quotes, is_grounded
 from extractor.record.matching import (
     COMPARATORS,
@@ -55,63 +55,8 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-# --- counts -------------------------------------------------------------------------------------
-
-
-@dataclass
-class FieldCounts:
-    """Outcome counts of one field (or a total); a wrong value adds one FP and one FN."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    abstain: int = 0
-    invented: int = 0
-
-    @property
-    def predicted(self) -> int:
-        """Predicted values scored: each is a TP or a FP, so this is ``tp + fp``."""
-        return self.tp + self.fp
-
-    @property
-    def precision(self) -> float:
-        """TP / (TP + FP), 0.0 when nothing was predicted."""
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        """TP / (TP + FN), 0.0 when the gold label has nothing."""
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        """Harmonic mean of precision and recall, 0.0 when both are 0."""
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def add(self, other: FieldCounts) -> FieldCounts:
-        """A new total of these counts and ``other``'s."""
-        names = (item.name for item in dataclass_fields(self))
-        return FieldCounts(**{name: getattr(self, name) + getattr(other, name) for name in names})
-
-    __add__ = add
-
-    def to_dict(self) -> dict[str, Any]:
-        """Counts and rates as a JSON-ready dict."""
-        return {
-            "tp": self.tp, "fp": self.fp, "fn": self.fn, "abstain": self.abstain,
-            "invented": self.invented, "predicted": self.predicted,
-            "precision": self.precision, "recall": self.recall, "f1": self.f1,
-        }  # fmt: skip
-
-
-def total(counts: Iterable[FieldCounts]) -> FieldCounts:
-    """The sum of ``counts``."""
-    return sum(counts, FieldCounts())
-
-
 @dataclass(frozen=True)
-class Comparison:
+class ScoredSlot:
     """One scored slot: a field of the document, or of a gold/predicted patient pair.
 
     ``patient`` is the gold patient index (``None`` for document fields and for
@@ -196,7 +141,7 @@ def compare_patients(
     predicted: Patient | None,
     gold_index: int | None = None,
     predicted_index: int | None = None,
-) -> list[Comparison]:
+) -> list[ScoredSlot]:
     """Every patient-level comparison of a pair, in ``FIELDS`` order.
 
     One side ``None`` is an unpaired patient, compared against nothing: its
@@ -218,18 +163,18 @@ def compare_patients(
 
 def _scalar_comparisons(
     gold: Patient | None, predicted: Patient | None, names: tuple[str, ...]
-) -> list[Comparison]:
+) -> list[ScoredSlot]:
     """The scalar fields ``names`` of a patient pair (``None``: no patient)."""
     comparisons = []
     for name in names:
         g = None if gold is None else scalar_value(gold, name)
         p = None if predicted is None else scalar_value(predicted, name)
         outcome, counts = compare_scalar(g, p, COMPARATORS.get(name, same_value))
-        comparisons.append(Comparison(name, None, g, p, outcome, counts))
+        comparisons.append(ScoredSlot(name, None, g, p, outcome, counts))
     return comparisons
 
 
-def _list_comparisons(gold: Patient | None, predicted: Patient | None) -> list[Comparison]:
+def _list_comparisons(gold: Patient | None, predicted: Patient | None) -> list[ScoredSlot]:
     """The list fields of a patient pair, one comparison per field."""
     comparisons = []
     for name in LIST_FIELDS:
@@ -237,12 +182,12 @@ def _list_comparisons(gold: Patient | None, predicted: Patient | None) -> list[C
         p = frozenset[Key]() if predicted is None else item_keys(predicted, name)
         outcome, counts = compare_keys(g, p)
         comparisons.append(
-            Comparison(name, None, _sorted_keys(g), _sorted_keys(p), outcome, counts)
+            ScoredSlot(name, None, _sorted_keys(g), _sorted_keys(p), outcome, counts)
         )
     return comparisons
 
 
-def _response_comparisons(gold: Patient | None, predicted: Patient | None) -> list[Comparison]:
+def _response_comparisons(gold: Patient | None, predicted: Patient | None) -> list[ScoredSlot]:
     """Treatment responses, one per treatment key both sides have.
 
     For an unpaired patient, every treatment key of the patient there is.
@@ -257,7 +202,7 @@ def _response_comparisons(gold: Patient | None, predicted: Patient | None) -> li
     for key in _sorted_keys(keys):
         g, p = g_responses.get(key), p_responses.get(key)
         outcome, counts = compare_scalar(g, p)
-        comparisons.append(Comparison(RESPONSE_FIELD, None, g, p, outcome, counts, key=key))
+        comparisons.append(ScoredSlot(RESPONSE_FIELD, None, g, p, outcome, counts, key=key))
     return comparisons
 
 
@@ -270,7 +215,7 @@ class DocumentScore:
 
     doc_id: str
     fields: dict[str, FieldCounts]
-    comparisons: list[Comparison]
+    comparisons: list[ScoredSlot]
     quotes: int = 0
     grounded_quotes: int = 0
     missing: bool = False
@@ -338,7 +283,7 @@ class EvalScore:
         }
 
 
-def compare_documents(gold: CaseReport, predicted: CaseReport | None) -> list[Comparison]:
+def compare_documents(gold: CaseReport, predicted: CaseReport | None) -> list[ScoredSlot]:
     """The document-level fields; a missing prediction counts only gold values (as FN)."""
     comparisons = []
     for name in DOCUMENT_FIELDS:
@@ -346,13 +291,13 @@ def compare_documents(gold: CaseReport, predicted: CaseReport | None) -> list[Co
         p = None if predicted is None else getattr(predicted, name)
         outcome, counts = compare_scalar(g, p, COMPARATORS.get(name, same_value))
         if predicted is not None or outcome != "abstain":
-            comparisons.append(Comparison(name, None, g, p, outcome, counts))
+            comparisons.append(ScoredSlot(name, None, g, p, outcome, counts))
     return comparisons
 
 
-def compare_patient_lists(predicted: list[Patient], gold: list[Patient]) -> list[Comparison]:
+def compare_patient_lists(predicted: list[Patient], gold: list[Patient]) -> list[ScoredSlot]:
     """Pair the patients, then compare each pair and each unpaired patient."""
-    comparisons: list[Comparison] = []
+    comparisons: list[ScoredSlot] = []
     for p, g in pair_patients(predicted, gold):
         comparisons.extend(
             compare_patients(
@@ -362,7 +307,7 @@ def compare_patient_lists(predicted: list[Patient], gold: list[Patient]) -> list
     return comparisons
 
 
-def tally(comparisons: Iterable[Comparison]) -> dict[str, FieldCounts]:
+def tally(comparisons: Iterable[ScoredSlot]) -> dict[str, FieldCounts]:
     """Counts per field, every field of ``FIELDS`` present and in order."""
     fields = {name: FieldCounts() for name in FIELDS}
     for item in comparisons:

@@ -9,38 +9,21 @@ error, Ctrl-C or a budget stops it after the lines in flight are written.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.config import ModelConfig
-from extractor.errors import InputError, ProviderError
+from extractor.config import ModelConfig, RunSettings
+from extractor.errors import ConfigError, InputError, InternalError, ProviderError
 from extractor.extraction.cache import ResponseCache
-from extractor.extraction.chunking import max_chunk_chars
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.limits import Budget, RateLimiter
-from extractor.extraction.prompts import DEFAULT_PROMPT, load_prompt
-from extractor.extraction.strategies import DEFAULT_STRATEGY
-from extractor.extraction.strategies import strategy as make_strategy
-from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths
+from extractor.io.documents import Document, Unreadable, iter_documents, iter_ids, iter_paths
 from extractor.io.merge import in_shard
 from extractor.io.runfile import ResultLine, RunFile
 from extractor.model.connect import connect
-from extractor.model.pricing import prices_for
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a bulk run proceeds (the model's settings live in ``ModelConfig``)."""
-
-    concurrency: int = 1
-    overwrite: bool = False
-    retry_failed: bool = False
-    shard: tuple[int, int] | None = None
-    budget: Budget = field(default_factory=Budget)
 
 
 @dataclass
@@ -108,41 +91,34 @@ def planned_documents(
 def count_planned(
     inputs: Iterable[Path], shard: tuple[int, int] | None, output: Path | None = None
 ) -> int:
-    """How many documents the run plans, without reading them (JSONL lines are counted)."""
-    total = 0
-    for path in _inputs(inputs, output):
-        if path.suffix.lower() != ".jsonl":
-            total += shard is None or in_shard(path.stem, *shard)
-            continue
-        with path.open("rb") as lines:
-            for line in lines:
-                if line.strip() and (shard is None or in_shard(_jsonl_id(line, path), *shard)):
-                    total += 1
-    return total
-
-
-def _jsonl_id(line: bytes, path: Path) -> str:
-    try:
-        return str(json.loads(line).get("id"))
-    except (ValueError, AttributeError):
-        return path.stem
+    """How many documents the run plans, without reading their text (JSONL ids are read)."""
+    return sum(
+        shard is None or in_shard(doc_id, *shard) for doc_id in iter_ids(_inputs(inputs, output))
+    )
 
 
 async def run_extraction(
     inputs: list[Path],
     output: Path,
     extractor: DocumentExtractor,
-    options: RunOptions | None = None,
+    settings: RunSettings | None = None,
     on_progress: Progress | None = None,
 ) -> RunSummary:
-    """Extract every planned document not already in ``output`` into it, one line each."""
-    options = options or RunOptions()
-    summary = RunSummary(planned=count_planned(inputs, options.shard, output))
+    """Extract every planned document not already in ``output`` into it, one line each.
+
+    ``settings`` gives the concurrency (None: 1), the budget, the shard and
+    whether to start afresh or retry failures. No supported document at all
+    is a ``ConfigError``, raised before the output is touched.
+    """
+    settings = settings or RunSettings()
+    summary = RunSummary(planned=count_planned(inputs, settings.shard, output))
+    if summary.planned == 0:
+        raise ConfigError("no supported documents found in the inputs")
     started = time.perf_counter()
-    with RunFile(output, overwrite=options.overwrite, retry_failed=options.retry_failed) as out:
-        runner = _Runner(extractor, out, options, summary, on_progress or (lambda _: None))
+    with RunFile(output, overwrite=settings.overwrite, retry_failed=settings.retry_failed) as out:
+        runner = _Runner(extractor, out, settings, summary, on_progress or (lambda _: None))
         try:
-            await runner.run(planned_documents(inputs, options.shard, output))
+            await runner.run(planned_documents(inputs, settings.shard, output))
         finally:
             summary.seconds = time.perf_counter() - started
     return summary
@@ -155,16 +131,16 @@ class _Runner:
         self,
         extractor: DocumentExtractor,
         out: RunFile,
-        options: RunOptions,
+        settings: RunSettings,
         summary: RunSummary,
         on_progress: Progress,
     ) -> None:
         self.extractor = extractor
         self.out = out
-        self.options = options
+        self.budget = Budget(max_cost=settings.max_cost, max_tokens=settings.max_tokens)
         self.summary = summary
         self.on_progress = on_progress
-        self.slots = asyncio.Semaphore(max(1, options.concurrency))
+        self.slots = asyncio.Semaphore(settings.concurrency or 1)
         self.seen: dict[str, str] = {}
         self.fatal: BaseException | None = None
 
@@ -199,7 +175,7 @@ class _Runner:
     def _should_stop(self) -> bool:
         if self.fatal is not None:
             return True
-        reason = self.options.budget.reached(self.summary.cost_usd, self.summary.tokens)
+        reason = self.budget.reached(self.summary.cost_usd, self.summary.tokens)
         if reason is not None:
             self.summary.stopped = reason
         return reason is not None
@@ -231,6 +207,8 @@ class _Runner:
             self._write(await self.extractor.extract(document))
         except ProviderError as e:  # only fatal ones reach here
             self.fatal = self.fatal or e
+        except Exception as e:  # noqa: BLE001 - a bug must cost one document, never vanish
+            self._write(self.extractor.failed(document, InternalError.of(e)))
         finally:
             self.slots.release()
 
@@ -248,53 +226,25 @@ async def extract_files(
     inputs: list[Path],
     output: Path,
     config: ModelConfig,
+    settings: RunSettings | None = None,
     *,
-    prompt: str = DEFAULT_PROMPT,
-    cache_dir: Path | None = None,
-    options: RunOptions | None = None,
-    rpm: float | None = None,
-    tpm: float | None = None,
-    price_in: float | None = None,
-    price_out: float | None = None,
-    strategy: str = DEFAULT_STRATEGY,
-    require_grounding: bool = False,
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The whole job behind ``extractor extract``: connect, extract every input, close.
 
-    ``cache_dir`` None disables the cache. ``options.retry_failed`` also
-    retries failures remembered by the cache. ``require_grounding`` keeps
-    only values whose evidence quote is found in the document.
+    ``settings`` defaults to the CLI's defaults (``RunSettings()``), whose
+    ``cache_dir`` None means no cache.
     """
-    options = options or RunOptions()
-    chosen = make_strategy(strategy)
-    loaded_prompt = load_prompt(prompt)
-    cache = ResponseCache(cache_dir)
+    settings = settings or RunSettings()
+    settings = settings.model_copy(update={"concurrency": settings.concurrency_for(config)})
+    cache = ResponseCache(settings.cache_dir)
     if cache.problem and on_warning is not None:
         on_warning(cache.problem)
-    limiter = RateLimiter(rpm, tpm) if rpm or tpm else None
+    limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     try:
         async with connect(config) as client:
-            prices = prices_for(
-                client.model, embedded=config.embedded, price_in=price_in, price_out=price_out
-            )
-            extractor = DocumentExtractor(
-                client,
-                loaded_prompt,
-                cache,
-                config.generation_params(),
-                reuse_failures=not options.retry_failed,
-                prices=prices,
-                limiter=limiter,
-                strategy=chosen,
-                grounded_only=require_grounding,
-                chunk_chars=(
-                    None
-                    if config.context_tokens is None
-                    else max_chunk_chars(config.context_tokens, config.max_tokens, loaded_prompt)
-                ),
-            )
-            return await run_extraction(inputs, output, extractor, options, on_progress)
+            extractor = DocumentExtractor.for_run(client, config, settings, cache, limiter)
+            return await run_extraction(inputs, output, extractor, settings, on_progress)
     finally:
         cache.close()

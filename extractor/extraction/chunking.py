@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from extractor.config import StrategyName
 from extractor.errors import ExtractionFailed
 from extractor.extraction.prompts import Prompt
-from extractor.extraction.strategies import Strategy, StrategyName
+from extractor.extraction.strategies import Strategy
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.matching import agreement, pair_patients
 from extractor.record.schema import CaseReport, Patient
@@ -141,10 +142,16 @@ class Chunked:
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
     ) -> Completion[CaseReport]:
+        """Every part of ``text`` in turn, merged (see ``extract_parts``)."""
+        return await self.extract_parts(client, prompt, self.parts(text))
+
+    async def extract_parts(
+        self, client: ModelClient, prompt: Prompt, parts: list[str]
+    ) -> Completion[CaseReport]:
         """Every part in turn; a part the model fails on is left out unless all fail."""
         completions: list[Completion[CaseReport]] = []
         failures: list[ExtractionFailed] = []
-        for part in self.parts(text):
+        for part in parts:
             try:
                 completions.append(await self.inner.extract(client, prompt, part))
             except ExtractionFailed as e:

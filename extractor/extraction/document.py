@@ -5,23 +5,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from functools import partial
 from typing import Any
 
+from extractor.config import DEFAULT_PROMPT, DEFAULT_STRATEGY, ModelConfig, RunSettings
 from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
 from extractor.extraction.cache import CachedResult, ResponseCache, cache_key
-from extractor.extraction.chunking import Chunked, split
+from extractor.extraction.chunking import Chunked, max_chunk_chars, split
 from extractor.extraction.limits import RateLimiter
-from extractor.extraction.prompts import Prompt
-from extractor.extraction.strategies import Strategy, Whole
+from extractor.extraction.prompts import Prompt, load_prompt
+from extractor.extraction.strategies import Strategy
+from extractor.extraction.strategies import strategy as make_strategy
 from extractor.io.documents import Document
 from extractor.io.runfile import Provenance, ResultLine
 from extractor.model.base import ModelClient, Usage
-from extractor.model.pricing import FREE, Prices
-from extractor.record.grounding import align_record, require_grounding
+from extractor.model.pricing import FREE, Prices, prices_for
+from extractor.record.grounding import Aligner, align_record, require_grounding
 from extractor.record.schema import CaseReport, schema_json, schema_sha256
 
 MAX_OUTPUT_SHOWN = 2000
+OFF_LOOP_CHARS = 50_000  # documents longer than this are aligned on a worker thread
 
 
 class CachedFailure(ExtractorError):
@@ -45,14 +50,19 @@ def error_dict(error: ExtractorError) -> dict[str, str]:
 
 
 class DocumentExtractor:
-    """Turns one ``Document`` into one ``ResultLine`` (cache first, then the model)."""
+    """Turns one ``Document`` into one ``ResultLine`` (cache first, then the model).
+
+    The defaults are the CLI's: the default prompt and strategy, the default
+    model's generation parameters, and no cache. ``DocumentExtractor.for_run``
+    builds one from a ``ModelConfig`` and ``RunSettings``, as ``extract`` does.
+    """
 
     def __init__(
         self,
         client: ModelClient,
-        prompt: Prompt,
-        cache: ResponseCache,
-        params: dict[str, Any],
+        prompt: Prompt | None = None,
+        cache: ResponseCache | None = None,
+        params: dict[str, Any] | None = None,
         *,
         reuse_failures: bool = True,
         prices: Prices | None = FREE,
@@ -62,17 +72,51 @@ class DocumentExtractor:
         chunk_chars: int | None = None,
     ) -> None:
         self.client = client
-        self.prompt = prompt
-        self.cache = cache
-        self.params = params
+        self.prompt = prompt or load_prompt(DEFAULT_PROMPT)
+        self.cache = cache or ResponseCache(None)
+        self.params = ModelConfig().generation_params() if params is None else params
         self.reuse_failures = reuse_failures
         self.prices = prices
         self.limiter = limiter
-        self.strategy = strategy or Whole()
+        self.strategy = strategy or make_strategy(DEFAULT_STRATEGY)
         self.grounded_only = grounded_only
         self.chunk_chars = chunk_chars
         self._schema = schema_json(CaseReport)
         self._schema_sha256 = schema_sha256(CaseReport)
+
+    @classmethod
+    def for_run(
+        cls,
+        client: ModelClient,
+        config: ModelConfig,
+        settings: RunSettings,
+        cache: ResponseCache,
+        limiter: RateLimiter | None = None,
+    ) -> DocumentExtractor:
+        """The extractor of a run: ``settings`` applied to ``client`` and ``config``."""
+        prompt = load_prompt(settings.prompt)
+        context = config.context_limit
+        return cls(
+            client,
+            prompt,
+            cache,
+            config.generation_params(),
+            reuse_failures=not settings.retry_failed,
+            prices=prices_for(
+                client.model,
+                embedded=config.embedded,
+                price_in=settings.price_in,
+                price_out=settings.price_out,
+            ),
+            limiter=limiter,
+            strategy=make_strategy(settings.strategy),
+            grounded_only=settings.require_grounding,
+            chunk_chars=(
+                None
+                if context is None
+                else max_chunk_chars(context, config.max_completion_tokens, prompt)
+            ),
+        )
 
     def provenance(self, **values: Any) -> Provenance:
         """Provenance of this extractor's model, prompt and schema, plus ``values``."""
@@ -90,8 +134,9 @@ class DocumentExtractor:
         """The parts ``document`` is extracted in: one, unless it exceeds the context."""
         return split(document.text, self.chunk_chars) if self.chunk_chars else [document.text]
 
-    def key(self, document: Document) -> str:
-        """The cache key of ``document`` under this extractor."""
+    def key(self, document: Document, parts: int | None = None) -> str:
+        """The cache key of ``document`` under this extractor (``parts``: its part count)."""
+        parts = len(self.parts(document)) if parts is None else parts
         return cache_key(
             model=self.client.model,
             endpoint=self.client.endpoint,
@@ -101,36 +146,39 @@ class DocumentExtractor:
             params={
                 **self.params,
                 "strategy": f"{self.strategy.name}/{self.strategy.revision}",
-                "chunk_chars": self.chunk_chars if len(self.parts(document)) > 1 else None,
+                "chunk_chars": self.chunk_chars if parts > 1 else None,
             },
         )
 
     async def extract(self, document: Document) -> ResultLine:
         """Extract one document; a fatal ``ProviderError`` propagates, others go in the line."""
         started = time.perf_counter()
-        key = self.key(document)
+        parts = self.parts(document)  # split once: the key, the calls and the line share it
+        key = self.key(document, len(parts))
+        line = partial(self._line, document, started=started, chunks=len(parts))
         cached = self.cache.get(key, CaseReport)
         if cached is not None and (cached.failure is None or self.reuse_failures):
             error = None if cached.failure is None else CachedFailure(cached.failure)
-            return self._line(document, cached.record, error, started, cache_hit=True)
+            return await line(cached.record, error, cache_hit=True)
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            strategy = self.strategy
-            if len(self.parts(document)) > 1 and self.chunk_chars:
-                strategy = Chunked(self.strategy, self.chunk_chars)
-            completion = await strategy.extract(self.client, self.prompt, document.text)
+            if len(parts) > 1 and self.chunk_chars:
+                chunked = Chunked(self.strategy, self.chunk_chars)
+                completion = await chunked.extract_parts(self.client, self.prompt, parts)
+            else:
+                completion = await self.strategy.extract(self.client, self.prompt, document.text)
         except ProviderError as e:
             if e.fatal:
                 raise
-            return self._line(document, None, e, started, attempts=e.attempts)
+            return await line(None, e, attempts=e.attempts)
         except ExtractionFailed as e:
             usage = e.usage if isinstance(e.usage, Usage) else Usage()
             failure = CachedResult(
                 None, usage.prompt_tokens, usage.completion_tokens, e.attempts, error_dict(e)
             )
             self.cache.put(key, failure)
-            return self._line(document, None, e, started, attempts=e.attempts, usage=usage)
+            return await line(None, e, attempts=e.attempts, usage=usage)
         record = completion.record.model_dump(mode="json")
         self.cache.put(
             key,
@@ -141,8 +189,16 @@ class DocumentExtractor:
                 attempts=completion.attempts,
             ),
         )
-        return self._line(
-            document, record, None, started, attempts=completion.attempts, usage=completion.usage
+        return await line(record, None, attempts=completion.attempts, usage=completion.usage)
+
+    def failed(self, document: Document, error: ExtractorError) -> ResultLine:
+        """The error line of a document whose extraction failed outside the usual ways."""
+        return ResultLine(
+            doc_id=document.id,
+            source=document.source,
+            doc_sha256=document.sha256,
+            error=error_dict(error),
+            provenance=self.provenance(),
         )
 
     def unreadable(self, doc_id: str, source: str, error: InputError) -> ResultLine:
@@ -156,11 +212,23 @@ class DocumentExtractor:
             provenance=self.provenance(),
         )
 
-    def _line(
+    def _evidence(
+        self, record: dict[str, Any], text: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The record (kept to grounded values if asked) and its evidence spans."""
+        aligner = Aligner(text)  # the document is normalised once for every quote
+        report = CaseReport.model_validate(record)
+        if self.grounded_only:
+            report = require_grounding(report, aligner)
+            record = report.model_dump(mode="json")
+        return record, [a.to_dict() for a in align_record(report, aligner)]
+
+    async def _line(
         self,
         document: Document,
         record: dict[str, Any] | None,
         error: ExtractorError | None,
+        *,
         started: float,
         **provenance: Any,
     ) -> ResultLine:
@@ -170,11 +238,10 @@ class DocumentExtractor:
         cost = None if self.prices is None else round(self.prices.cost(usage), 6)
         spans: list[dict[str, Any]] = []
         if record is not None:
-            report = CaseReport.model_validate(record)
-            if self.grounded_only:
-                report = require_grounding(report, document.text)
-                record = report.model_dump(mode="json")
-            spans = [a.to_dict() for a in align_record(report, document.text)]
+            if len(document.text) > OFF_LOOP_CHARS:  # keep the other documents in flight moving
+                record, spans = await asyncio.to_thread(self._evidence, record, document.text)
+            else:
+                record, spans = self._evidence(record, document.text)
         return ResultLine(
             doc_id=document.id,
             source=document.source,
@@ -184,7 +251,6 @@ class DocumentExtractor:
             provenance=self.provenance(
                 seconds=round(time.perf_counter() - started, 3),
                 cost_usd=cost,
-                chunks=len(self.parts(document)),
                 **provenance,
             ),
             evidence_spans=spans,

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractor.config import DEFAULT_PROMPT
 from extractor.errors import ConfigError
 from extractor.hashing import sha256_text
 
-DEFAULT_PROMPT = "v2"  # the best measured on gold/ with the embedded model: eval/README.md
 _SLOT = re.compile(r"\{\{\s*document\s*\}\}")
 _TASK_SLOT = re.compile(r"\{\{\s*task\s*\}\}")
 

@@ -16,18 +16,16 @@ so the grammar stops a small model from inventing patients without end.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, create_model
 
+from extractor.config import STRATEGIES, StrategyName
 from extractor.errors import ConfigError
 from extractor.extraction.prompts import Prompt
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.schema import DOCUMENT_FIELDS, CaseReport, Patient
 
-StrategyName = Literal["whole", "sections"]
-STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections")
-DEFAULT_STRATEGY: StrategyName = "sections"  # the best measured on gold/: eval/README.md
 MAX_SERIES = 10  # patients asked for at most in one case series
 
 _PART_FIELDS: dict[str, tuple[str, ...]] = {

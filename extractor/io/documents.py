@@ -98,6 +98,44 @@ def iter_documents(inputs: Iterable[Path]) -> Iterator[Document | Unreadable]:
             yield read_document(path)
         except InputError as e:
             yield Unreadable(path.stem, str(path), e)
+        except Exception as e:  # noqa: BLE001 - whatever a reader raises, the run goes on
+            error = InputError(f"{path}: cannot read ({type(e).__name__}: {e})")
+            yield Unreadable(path.stem, str(path), error)
+
+
+def iter_ids(paths: Iterable[Path]) -> Iterator[str]:
+    """The document ids ``iter_documents`` gives for ``paths``, without reading the texts.
+
+    A JSONL corpus is read line by line for its ids, with the same rule as
+    ``iter_documents`` (so counts and shards agree with the run).
+    """
+    for path in paths:
+        if path.suffix.lower() != ".jsonl":
+            yield path.stem
+            continue
+        yielded = False
+        try:
+            with path.open("rb") as stream:
+                for number, line in _numbered_lines(stream):
+                    if line is None or line.strip():
+                        yielded = True
+                        yield _jsonl_line_id(path, number, line)
+        except OSError:
+            pass
+        if not yielded:
+            yield path.stem
+
+
+def _jsonl_line_id(path: Path, number: int, line: bytes | None) -> str:
+    """The id of the document on one corpus line (its fallback id when it has none)."""
+    where = f"{path}:{number}"
+    try:
+        if line is None:
+            raise InputError(where)
+        data = _jsonl_object(where, line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line)
+        return _jsonl_id(where, data.get("id"))
+    except InputError:
+        return f"{path.stem}:{number}"
 
 
 def read_document(path: Path) -> Document:
@@ -192,11 +230,13 @@ def _to_text(path: Path, suffix: str, content: str) -> str:
 def _json_text(path: Path, content: str) -> str:
     try:
         data = json.loads(content)
+        if not isinstance(data, dict):
+            raise InputError(f"{path}: expected a JSON object, found {type(data).__name__}")
+        lines = [f"{key}: {text}" for key, value in data.items() if (text := _flatten(value))]
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: invalid JSON at line {e.lineno}: {e.msg}") from e
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    lines = [f"{key}: {text}" for key, value in data.items() if (text := _flatten(value))]
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply") from None
     return "\n".join(lines)
 
 
@@ -266,6 +306,8 @@ def _jsonl_document(path: Path, number: int, line: bytes | None) -> Document | U
 def _jsonl_object(where: str, line: bytes) -> dict[str, Any]:
     try:
         data = json.loads(line.decode("utf-8"))
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: not UTF-8 text (byte 0x{line[e.start]:02x})") from e
     except json.JSONDecodeError as e:

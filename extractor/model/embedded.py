@@ -23,7 +23,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -86,13 +85,13 @@ class LocalServer:
         gguf: Path,
         *,
         alias: str,
-        context_size: int = 8192,
+        context_tokens: int = 8192,
         threads: int | None = None,
         startup_timeout: float = 180.0,
     ) -> None:
         self.gguf = gguf
         self.alias = alias
-        self.context_size = context_size
+        self.context_tokens = context_tokens
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.startup_timeout = startup_timeout
         self.port: int | None = None
@@ -113,7 +112,7 @@ class LocalServer:
             "--model_alias", self.alias,
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--n_ctx", str(self.context_size),
+            "--n_ctx", str(self.context_tokens),
             "--n_threads", str(self.threads),
         ]  # fmt: skip
 
@@ -220,13 +219,15 @@ class EmbeddedClient:
                 # *thread* that started the server ends, and this one lives as long as the run.
                 gguf = self.config.gguf or default_gguf()
                 self._server = LocalServer(
-                    gguf, alias=self.model, context_size=self.config.context_tokens or 8192
+                    gguf, alias=self.model, context_tokens=self.config.context_limit or 8192
                 )
                 base_url = self._server.start()
                 # A small CPU may take minutes over one answer, and a client that gives up
                 # leaves the server busy with it; wait long rather than retry into a queue.
-                patient = replace(self.config, timeout=max(self.config.timeout, EMBEDDED_TIMEOUT))
-                self._client = OpenAIClient(patient.with_endpoint(base_url, self.model))
+                long_wait = self.config.model_copy(
+                    update={"timeout": max(self.config.timeout, EMBEDDED_TIMEOUT)}
+                )
+                self._client = OpenAIClient(long_wait.with_endpoint(base_url, self.model))
         return await self._client.complete(messages, response_model)
 
     async def aclose(self) -> None:

@@ -109,7 +109,7 @@ class OpenAIClient:
 
     async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """One validated record: transport failures retried, invalid output re-asked."""
-        log = _CallLog(self.config.max_tokens)
+        log = _CallLog(self.config.max_completion_tokens)
 
         async def attempt() -> M:
             try:
@@ -119,7 +119,7 @@ class OpenAIClient:
                     response_model=response_model,
                     max_retries=log.reasks(self.config.max_reasks),
                     temperature=self.config.temperature,
-                    max_tokens=self.config.max_tokens,
+                    max_tokens=self.config.max_completion_tokens,
                     hooks=log.hooks,
                 )
             except IncompleteOutputException as e:  # finish_reason "length"

@@ -5,26 +5,30 @@ for grounding (``shared/spec/case-record.md``, *How a record is scored*): a
 quote is grounded when, after lower-casing and collapsing whitespace in both
 (and joining words split by a line-end hyphen), it occurs in the document.
 
-``align`` finds a quote's character offsets in three steps, each with its
-status: ``exact``, then ``normalised``, then ``fuzzy`` (the best window of
-document words sharing at least ``FUZZY_THRESHOLD`` of the quote's words); a
-quote found by none is ``ungrounded``. Only ``exact`` and ``normalised``
-count as grounded; ``fuzzy`` offsets point a reviewer at the likely source.
+``Aligner`` holds one document, normalised once however many quotes are
+aligned to it, and finds a quote's character offsets in three steps, each
+with its status: ``exact``, then ``normalised``, then ``fuzzy`` (the best
+order-aware partial match of at least ``FUZZY_SCORE`` by rapidfuzz's
+``partial_ratio_alignment``, linear in the document); a quote found by none
+is ``ungrounded``. Only ``exact`` and ``normalised`` count as grounded;
+``fuzzy`` offsets point a reviewer at the likely source.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, Literal
+
+from rapidfuzz import fuzz
 
 from extractor.record.schema import PATIENT_SCALARS, CaseReport, Patient
 
 Status = Literal["exact", "normalised", "fuzzy", "ungrounded"]
-FUZZY_THRESHOLD = 0.8
+FUZZY_SCORE = 85.0  # rapidfuzz's 0-100 similarity of the quote to its best window
+MIN_FUZZY_CHARS = 12  # shorter quotes match too much by chance
 _HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\r?\n\s*(?=\w)")
-_WORD = re.compile(r"\w+")
 
 
 def normalise(text: str) -> str:
@@ -32,10 +36,15 @@ def normalise(text: str) -> str:
     return " ".join(_HYPHEN_BREAK.sub("", text).lower().split())
 
 
+@lru_cache(maxsize=16)
+def _normalised_document(text: str) -> str:
+    return normalise(text)
+
+
 def is_grounded(quote: str, text: str) -> bool:
     """Whether the normalised ``quote`` is a non-empty substring of the normalised ``text``."""
     needle = normalise(quote)
-    return bool(needle) and needle in normalise(text)
+    return bool(needle) and needle in _normalised_document(text)
 
 
 @dataclass(frozen=True)
@@ -57,69 +66,67 @@ class Alignment:
         return {"where": self.where, "status": self.status, "start": self.start, "end": self.end}
 
 
-def _normalised_with_offsets(text: str) -> tuple[str, list[int]]:
-    """``normalise(text)`` and, for each of its characters, the offset it came from."""
-    chars: list[str] = []
-    offsets: list[int] = []
-    skip_until = -1
-    breaks = {m.start(): m.end() for m in _HYPHEN_BREAK.finditer(text)}
-    for index, char in enumerate(text):
-        if index < skip_until:
-            continue
-        if index in breaks:
-            skip_until = breaks[index]
-            continue
-        if char.isspace():
-            if chars and chars[-1] != " ":
+class Aligner:
+    """One document, normalised once, to align any number of quotes against."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def _normalised(self) -> tuple[str, list[int]]:
+        """``normalise(text)`` and, for each of its characters, the offset it came from."""
+        text = self.text
+        chars: list[str] = []
+        offsets: list[int] = []
+        position = 0
+        for match in re.finditer(r"\S+", _HYPHEN_BREAK.sub(lambda m: "\x00" * len(m[0]), text)):
+            if chars:
                 chars.append(" ")
-                offsets.append(index)
-            continue
-        chars.append(char.lower())
-        offsets.append(index)
-    if chars and chars[-1] == " ":
-        chars.pop()
-        offsets.pop()
-    return "".join(chars), offsets
+                offsets.append(position)
+            for index in range(match.start(), match.end()):
+                if text[index] != "\x00" and match.string[index] != "\x00":
+                    chars.append(text[index].lower())
+                    offsets.append(index)
+            position = match.end()
+        return "".join(chars), offsets
+
+    def align(self, quote: str, where: str = "") -> Alignment:
+        """Locate ``quote``: exact, normalised, fuzzy, or ungrounded."""
+        if not quote.strip():
+            return Alignment(where, "ungrounded")
+        start = self.text.find(quote)
+        if start >= 0:
+            return Alignment(where, "exact", start, start + len(quote))
+        haystack, offsets = self._normalised
+        needle = normalise(quote)
+        found = haystack.find(needle)
+        if found >= 0:
+            end = offsets[found + len(needle) - 1] + 1
+            return Alignment(where, "normalised", offsets[found], end)
+        if len(needle) < MIN_FUZZY_CHARS or not haystack:
+            return Alignment(where, "ungrounded")
+        best = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=FUZZY_SCORE)
+        if best is None or best.dest_end <= best.dest_start:
+            return Alignment(where, "ungrounded")
+        return Alignment(where, "fuzzy", offsets[best.dest_start], offsets[best.dest_end - 1] + 1)
+
+    def grounded(self, quote: str | None) -> bool:
+        """Whether ``quote`` is present and grounded in this document."""
+        if quote is None:
+            return False
+        needle = normalise(quote)
+        return bool(needle) and needle in self._normalised[0]
 
 
 def align(quote: str, text: str, where: str = "") -> Alignment:
-    """Locate ``quote`` in ``text``: exact, normalised, fuzzy, or ungrounded."""
-    if not quote.strip():
-        return Alignment(where, "ungrounded")
-    start = text.find(quote)
-    if start >= 0:
-        return Alignment(where, "exact", start, start + len(quote))
-    haystack, offsets = _normalised_with_offsets(text)
-    needle = normalise(quote)
-    found = haystack.find(needle)
-    if found >= 0:
-        return Alignment(where, "normalised", offsets[found], offsets[found + len(needle) - 1] + 1)
-    return _fuzzy(quote, text, where)
+    """Locate ``quote`` in ``text`` (see ``Aligner.align``)."""
+    return Aligner(text).align(quote, where)
 
 
-def _fuzzy(quote: str, text: str, where: str) -> Alignment:
-    wanted = Counter(word.lower() for word in _WORD.findall(quote))
-    size = sum(wanted.values())
-    words = list(_WORD.finditer(text))
-    if size < 3 or len(words) < size:
-        return Alignment(where, "ungrounded")
-    best, best_at = 0.0, -1
-    window: Counter[str] = Counter(m.group().lower() for m in words[:size])
-    for first in range(len(words) - size + 1):
-        if first:
-            window[words[first - 1].group().lower()] -= 1
-            window[words[first + size - 1].group().lower()] += 1
-        overlap = sum((window & wanted).values()) / size
-        if overlap > best:
-            best, best_at = overlap, first
-    if best < FUZZY_THRESHOLD:
-        return Alignment(where, "ungrounded")
-    return Alignment(where, "fuzzy", words[best_at].start(), words[best_at + size - 1].end())
-
-
-def align_record(record: CaseReport, text: str) -> list[Alignment]:
-    """Every evidence quote of ``record`` aligned to ``text``."""
-    return [align(quote, text, where) for where, quote in evidence_quotes(record)]
+def align_record(record: CaseReport, text: str | Aligner) -> list[Alignment]:
+    """Every evidence quote of ``record`` aligned to ``text`` (normalised once)."""
+    aligner = text if isinstance(text, Aligner) else Aligner(text)
+    return [aligner.align(quote, where) for where, quote in evidence_quotes(record)]
 
 
 def evidence_quotes(record: CaseReport) -> list[tuple[str, str]]:
@@ -156,7 +163,7 @@ def _patient_quotes(prefix: str, patient: Patient) -> list[tuple[str, str]]:
     return quotes
 
 
-def require_grounding(record: CaseReport, text: str) -> CaseReport:
+def require_grounding(record: CaseReport, text: str | Aligner) -> CaseReport:
     """``record`` keeping only traceable values.
 
     A patient or outcome value whose evidence quote is missing or ungrounded
@@ -164,13 +171,13 @@ def require_grounding(record: CaseReport, text: str) -> CaseReport:
     treatment item without a grounded quote is dropped. Document-level fields
     carry no evidence and are kept.
     """
-    patients = [_grounded_patient(patient, text) for patient in record.patients]
+    aligner = text if isinstance(text, Aligner) else Aligner(text)
+    patients = [_grounded_patient(patient, aligner) for patient in record.patients]
     return record.model_copy(update={"patients": patients})
 
 
-def _grounded_patient(patient: Patient, text: str) -> Patient:
-    def traced(quote: str | None) -> bool:
-        return quote is not None and is_grounded(quote, text)
+def _grounded_patient(patient: Patient, aligner: Aligner) -> Patient:
+    traced = aligner.grounded
 
     evidence = patient.evidence
     update: dict[str, Any] = {

@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 
 from extractor.errors import InputError
+from extractor.evaluation.bootstrap import paired_bootstrap
 from extractor.evaluation.compare import (
     compare_results,
     direction,
     load_result,
-    paired_bootstrap,
 )
+from extractor.evaluation.counts import FieldCounts
 from extractor.evaluation.evaluate import RunRecords, evaluate, write_result
 from extractor.evaluation.gold import load_gold
-from extractor.evaluation.scoring import FIELDS, EvalScore, FieldCounts, score_record
+from extractor.evaluation.scoring import FIELDS, EvalScore, score_record
 from extractor.record.schema import CaseReport
 from tests.conftest import GOLD, minimal_record
 

@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from extractor.config import RunSettings
 from extractor.errors import ExtractionFailed
-from extractor.extraction.bulk import RunOptions, RunSummary, run_extraction
+from extractor.extraction.bulk import RunSummary, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
-from extractor.extraction.limits import Budget
 from extractor.extraction.prompts import load_prompt
+from extractor.extraction.strategies import Whole
 from extractor.model.base import Completion, Messages
 from extractor.model.pricing import Prices
 from extractor.testing import FakeClient
@@ -46,11 +47,12 @@ def docs(folder: Path, n: int, prefix: str = "doc") -> list[Path]:
 
 
 def extractor(client: FakeClient, **changes: Any) -> DocumentExtractor:
+    changes.setdefault("strategy", Whole())  # the fake answers whole records
     return DocumentExtractor(client, load_prompt(), ResponseCache(None), {}, **changes)
 
 
 def run(inputs: list[Path], out: Path, ext: DocumentExtractor, **options: Any) -> RunSummary:
-    return asyncio.run(run_extraction(inputs, out, ext, RunOptions(**options)))
+    return asyncio.run(run_extraction(inputs, out, ext, RunSettings(**options)))
 
 
 def ids(out: Path) -> list[str]:
@@ -111,7 +113,7 @@ def test_overwrite_starts_afresh(tmp_path: Path) -> None:
 def test_token_budget_stops_scheduling_and_says_why(tmp_path: Path) -> None:
     client = FakeClient(default=minimal_record())  # 150 tokens a document
     out = tmp_path / "o.jsonl"
-    summary = run(docs(tmp_path / "d", 10), out, extractor(client), budget=Budget(max_tokens=400))
+    summary = run(docs(tmp_path / "d", 10), out, extractor(client), max_tokens=400)
     assert summary.ok == 3
     assert summary.stopped is not None
     assert "token limit" in summary.stopped
@@ -123,7 +125,7 @@ def test_cost_is_counted_per_document_and_cache_hits_are_free(tmp_path: Path) ->
     client = FakeClient(default=minimal_record())
     prices = Prices(input_per_million=1000.0, output_per_million=2000.0)  # 0.1 + 0.1 per doc
     cached = DocumentExtractor(
-        client, load_prompt(), ResponseCache(tmp_path / "c"), {}, prices=prices
+        client, load_prompt(), ResponseCache(tmp_path / "c"), {}, prices=prices, strategy=Whole()
     )
     first = run(inputs, tmp_path / "a.jsonl", cached)
     assert first.cost_usd == 0.8
@@ -136,7 +138,7 @@ def test_cost_is_counted_per_document_and_cache_hits_are_free(tmp_path: Path) ->
 def test_cost_budget_stops_the_run(tmp_path: Path) -> None:
     client = FakeClient(default=minimal_record())
     ext = extractor(client, prices=Prices(1000.0, 2000.0))
-    summary = run(docs(tmp_path / "d", 10), tmp_path / "o.jsonl", ext, budget=Budget(max_cost=0.5))
+    summary = run(docs(tmp_path / "d", 10), tmp_path / "o.jsonl", ext, max_cost=0.5)
     assert summary.ok == 3
     assert summary.stopped is not None
     assert "cost limit" in summary.stopped
@@ -184,3 +186,15 @@ def test_the_output_file_inside_an_input_folder_is_not_an_input(tmp_path: Path) 
     second = run(inputs, out, extractor(client))
     assert (first.planned, first.ok) == (2, 2)
     assert (second.planned, second.skipped, second.failed) == (2, 2, 0)
+
+
+def test_an_unexpected_exception_becomes_an_internal_error_line(tmp_path: Path) -> None:
+    """A bug in a document task costs that document, with a line, and never vanishes."""
+    inputs = docs(tmp_path / "d", 3)
+    out = tmp_path / "o.jsonl"
+    client = FakeClient([IndexError("list index out of range"), minimal_record(), minimal_record()])
+    summary = run(inputs, out, extractor(client))
+    assert (summary.ok, summary.failed, summary.failures["internal"]) == (2, 1, 1)
+    errors = [json.loads(x)["error"] for x in out.read_text().splitlines()]
+    (error,) = [e for e in errors if e]
+    assert error == {"kind": "internal", "message": "IndexError: list index out of range"}

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from extractor.config import RunSettings
 from extractor.errors import ExtractionFailed
-from extractor.extraction.bulk import RunOptions, run_extraction
+from extractor.extraction.bulk import run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.chunking import max_chunk_chars, merge, split
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
+from extractor.extraction.strategies import Whole
 from extractor.record.schema import CaseReport
 from extractor.testing import FakeClient
 from tests.conftest import GOLD, minimal_record
@@ -84,9 +86,10 @@ def test_a_document_longer_than_the_context_is_extracted_in_parts(tmp_path: Path
         ResponseCache(None),
         {},
         chunk_chars=max_chunk_chars(4096, 1024, load_prompt()),
+        strategy=Whole(),
     )
     out = tmp_path / "o.jsonl"
-    asyncio.run(run_extraction([path], out, extractor, RunOptions()))
+    asyncio.run(run_extraction([path], out, extractor, RunSettings()))
     (line,) = [json.loads(x) for x in out.read_text().splitlines()]
     assert line["error"] is None
     assert line["provenance"]["chunks"] == len(client.requests) > 1
@@ -98,9 +101,11 @@ def test_a_part_the_model_fails_on_does_not_lose_the_others(tmp_path: Path) -> N
     path.write_text(long_document())
     limit = max_chunk_chars(4096, 1024, load_prompt())
     client = FakeClient([ExtractionFailed("cut", attempts=1)], default=minimal_record())
-    extractor = DocumentExtractor(client, load_prompt(), ResponseCache(None), {}, chunk_chars=limit)
+    extractor = DocumentExtractor(
+        client, load_prompt(), ResponseCache(None), {}, chunk_chars=limit, strategy=Whole()
+    )
     out = tmp_path / "o.jsonl"
-    asyncio.run(run_extraction([path], out, extractor, RunOptions()))
+    asyncio.run(run_extraction([path], out, extractor, RunSettings()))
     (line,) = [json.loads(x) for x in out.read_text().splitlines()]
     assert line["error"] is None
     assert line["record"]["patients"]

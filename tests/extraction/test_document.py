@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from extractor.config import DEFAULT_PROMPT, RunSettings
 from extractor.errors import ExtractionFailed, ProviderError
-from extractor.extraction.bulk import RunOptions, RunSummary, run_extraction
+from extractor.extraction.bulk import RunSummary, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
-from extractor.extraction.prompts import DEFAULT_PROMPT, load_prompt
+from extractor.extraction.prompts import load_prompt
+from extractor.extraction.strategies import Whole
 from extractor.model.base import Usage
 from extractor.record.schema import CaseReport, schema_sha256
 from extractor.testing import FakeClient
@@ -30,11 +32,13 @@ def write_docs(folder: Path, n: int) -> list[Path]:
 
 
 def make_extractor(client: FakeClient, cache_dir: Path | None) -> DocumentExtractor:
-    return DocumentExtractor(client, load_prompt(), ResponseCache(cache_dir), {"temperature": 0.0})
+    return DocumentExtractor(
+        client, load_prompt(), ResponseCache(cache_dir), {"temperature": 0.0}, strategy=Whole()
+    )
 
 
 def run(paths: list[Path], out: Path, extractor: DocumentExtractor, **options: Any) -> RunSummary:
-    return asyncio.run(run_extraction(paths, out, extractor, RunOptions(**options)))
+    return asyncio.run(run_extraction(paths, out, extractor, RunSettings(**options)))
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
@@ -168,7 +172,7 @@ def test_cached_failures_can_be_retried(tmp_path: Path) -> None:
     run(paths, tmp_path / "a.jsonl", make_extractor(client, tmp_path / "c"))
     extractor = DocumentExtractor(
         client, load_prompt(), ResponseCache(tmp_path / "c"), {"temperature": 0.0},
-        reuse_failures=False,
+        reuse_failures=False, strategy=Whole(),
     )  # fmt: skip
     run(paths, tmp_path / "b.jsonl", extractor)
     assert len(client.requests) == 2

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from extractor.config import ModelConfig
-from extractor.extraction.bulk import RunOptions, extract_files
+from extractor.config import ModelConfig, RunSettings
+from extractor.extraction.bulk import extract_files
 from extractor.testing.stub_server import stub_server
 from tests.conftest import minimal_record
 
@@ -43,9 +43,7 @@ def test_every_document_ends_with_exactly_one_line_under_faults(tmp_path: Path) 
             model="stub", base_url=url, timeout=0.5, max_retries=6, retry_wait=0.01
         )
         summary = asyncio.run(
-            extract_files(
-                [folder], out, config, strategy="whole", options=RunOptions(concurrency=8)
-            )
+            extract_files([folder], out, config, RunSettings(strategy="whole", concurrency=8))
         )
     written = lines(out)
     assert sorted(line["doc_id"] for line in written) == [f"case{i:03d}" for i in range(n)]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from extractor.config import DEFAULT_PROMPT
 from extractor.errors import ConfigError
-from extractor.extraction.prompts import DEFAULT_PROMPT, load_prompt
+from extractor.extraction.prompts import load_prompt
 
 
 def test_default_prompt_loads_and_fills_the_document_slot() -> None:

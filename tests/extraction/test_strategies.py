@@ -57,10 +57,10 @@ def test_sections_merge_into_one_valid_record() -> None:
     assert completion.usage.prompt_tokens == 400  # four calls of 100
     assert completion.attempts == 4
     tasks = [r.messages[1]["content"] for r in client.requests]
-    assert [
+    assert all(
         PROMPT.tasks[t] in m
         for t, m in zip(["bibliographic", "patients", "tests", "course"], tasks, strict=True)
-    ]
+    )
 
 
 def test_a_case_series_asks_for_exactly_its_patients() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from extractor.config import ModelConfig
+from extractor.config import DEFAULT_STRATEGY, ModelConfig
 from extractor.errors import ConfigError
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
-from extractor.extraction.strategies import DEFAULT_STRATEGY, strategy
+from extractor.extraction.strategies import strategy
 from extractor.io.documents import read_document
 from extractor.io.runfile import ResultLine
 from extractor.model.embedded import EmbeddedClient, LocalServer, default_gguf, model_identity
@@ -33,18 +32,31 @@ pytestmark = pytest.mark.embedded
 
 
 def alive(pid: int) -> bool:
+    """True while ``pid`` is still an embedded server (a zombie or a reused PID is not)."""
+    return b"llama_cpp.server" in cmdline(pid)
+
+
+def server_children(parent: int) -> set[int]:
+    """The embedded servers among the descendants of ``parent`` (this test's own processes)."""
+    found: set[int] = set()
+    pending = [parent]
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            pending += children
+            found.update(c for c in children if b"llama_cpp.server" in cmdline(c))
+    return found
+
+
+def cmdline(pid: int) -> bytes:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def server_pids() -> list[int]:
-    result = subprocess.run(
-        ["pgrep", "-f", "llama_cpp.server"], capture_output=True, text=True, check=False
-    )
-    return [int(pid) for pid in result.stdout.split()]
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_identity_names_the_gguf_not_the_port() -> None:
@@ -78,7 +90,7 @@ def test_embedded_server_extracts_a_seed_document_and_stops() -> None:
 
 
 def test_server_stops_when_the_block_raises() -> None:
-    server = LocalServer(default_gguf(), alias="smol", context_size=512)
+    server = LocalServer(default_gguf(), alias="smol", context_tokens=512)
     with pytest.raises(RuntimeError), server:
         assert server.process is not None
         pid = server.process.pid
@@ -104,15 +116,14 @@ def test_server_that_cannot_start_gives_a_clear_error(tmp_path: Path) -> None:
 def test_interrupted_cli_leaves_no_server_behind(
     tmp_path: Path, sig: signal.Signals, sig_delay: float
 ) -> None:
-    before = set(server_pids())
     command = [sys.executable, "-m", "extractor.cli", "extract", str(GOLD / "docs"),
                "-o", str(tmp_path / "o.jsonl"), "--no-cache"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not (set(server_pids()) - before) and time.monotonic() < deadline:
+        while not server_children(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        started = set(server_pids()) - before
+        started = server_children(proc.pid)
         assert started, "the embedded server never started"
         time.sleep(sig_delay)  # mid-start for the first case, mid-generation for the others
         proc.send_signal(sig)

@@ -97,7 +97,7 @@ def test_whole_record_cut_at_the_token_limit_is_a_clear_failure_not_reasked() ->
     """Recorded: at 1024 tokens SmolLM2 had not closed the record; the adapter
     reports that, with usage and raw output, and does not ask again."""
     with pytest.raises(ExtractionFailed, match="token limit") as info:
-        complete(CaseReport, SEED_002, max_tokens=1024)
+        complete(CaseReport, SEED_002, max_completion_tokens=1024)
     assert info.value.attempts == 1
     assert info.value.usage.completion_tokens == 1024
     assert info.value.last_output

@@ -1,0 +1,347 @@
+"""What a reviewer sees of one run line: its text, evidence spans and record tables.
+
+A run line holds no text: it is the gold copy, else read from ``source`` (a
+file or ``corpus.jsonl:N``); if it is not the text the run saw (sha256), the
+quotes are aligned to it again and the page says so. With gold, the record
+is shown beside the gold label, patients paired as the scorer pairs them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from extractor.errors import InputError
+from extractor.evaluation.counts import FieldCounts
+from extractor.evaluation.gold import GoldSet
+from extractor.evaluation.scoring import ScoredSlot, score_record
+from extractor.hashing import sha256_text
+from extractor.io.documents import Document, iter_documents, read_document
+from extractor.record.grounding import Alignment, align_record, evidence_quotes
+from extractor.record.matching import RESPONSE_FIELD, Key, pair_patients, treatment_key
+from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
+
+LIST_TABLES = ("imaging", "biomarkers", "treatments")
+ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "imaging": ("modality", "tracer", "result"),
+    "biomarkers": ("name", "specimen", "result"),
+    "treatments": ("type", "agent", "detail", "cycles", "response"),
+}
+MISMATCH = frozenset({"fp", "fn", "wrong"})
+_WHERE = re.compile(r"patients\[(\d+)\]\.(.+)")
+_CORPUS_LINE = re.compile(r"(.+\.jsonl):(\d+)", re.IGNORECASE)
+
+Data = dict[str, Any]
+
+
+# --- the document text ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A document's text (``None`` if not found), whether the run saw it, and a note."""
+
+    text: str | None
+    current: bool = False
+    note: str | None = None
+
+
+class Texts:
+    """Finds the text of a run line: the gold copy, else its source file or corpus line."""
+
+    def __init__(self, gold: GoldSet | None) -> None:
+        self.gold = gold
+        self._corpora: dict[Path, dict[str, str]] = {}
+
+    def find(self, line: dict[str, Any]) -> _Found:
+        """The text of ``line``'s document, preferring one whose sha256 is the run's."""
+        source = str(line.get("source") or "")
+        candidates = (self._gold_text(line["doc_id"]), self._source_text(source))
+        texts = [text for text in candidates if text is not None]
+        for text in texts:
+            if line.get("doc_sha256") == sha256_text(text):
+                return _Found(text, current=True)
+        if not texts:
+            return _Found(None, note=f"document text not found (source: {source or 'none'})")
+        note = "this text differs from the one the run saw: its quotes are aligned to it again"
+        return _Found(texts[0], note=note if line.get("doc_sha256") else None)
+
+    def _gold_text(self, doc_id: str) -> str | None:
+        item = None if self.gold is None else self.gold.items.get(doc_id)
+        return None if item is None else item.document.text
+
+    def _source_text(self, source: str) -> str | None:
+        if match := _CORPUS_LINE.fullmatch(source):
+            return self._corpus(Path(match[1])).get(match[2])
+        path = Path(source)
+        if not source or not path.is_file():
+            return None
+        try:
+            return read_document(path).text
+        except InputError:
+            return None
+
+    def _corpus(self, path: Path) -> dict[str, str]:
+        """A JSONL corpus's texts by line number, read once."""
+        if path not in self._corpora:
+            self._corpora[path] = {
+                doc.source.rsplit(":", 1)[1]: doc.text
+                for doc in iter_documents([path] if path.is_file() else [])
+                if isinstance(doc, Document)
+            }
+        return self._corpora[path]
+
+
+# --- one document --------------------------------------------------------------------------------
+
+
+def document_data(
+    line: dict[str, Any], found: _Found, gold: CaseReport | None
+) -> tuple[Data, FieldCounts | None]:
+    """The page data of one run line, and its score against ``gold`` (or ``None``)."""
+    record, error = _record(line)
+    score = None if gold is None else score_record(line["doc_id"], record, gold, found.text)
+    alignments = [] if record is None or found.text is None else _alignments(line, record, found)
+    spans = _spans(alignments, record)
+    data: Data = {
+        "id": line["doc_id"],
+        "source": str(line.get("source") or ""),
+        "status": "ok" if error is None else str(error.get("kind") or "error"),
+        "f1": None if score is None else round(score.micro.f1, 4),
+        "error": error,
+        "note": found.note,
+        "text": found.text,
+        "segments": _segments(alignments, spans, len(found.text or "")),
+        "spans": spans,
+        "groups": _groups(record, gold, [] if score is None else score.comparisons),
+    }
+    return data, None if score is None else score.micro
+
+
+def _record(line: dict[str, Any]) -> tuple[CaseReport | None, dict[str, str | None] | None]:
+    """The line's record, or its error (``kind``, ``message``, ``last_output``)."""
+    raw, error = line.get("record"), line.get("error")
+    if raw is None:
+        error = error if isinstance(error, dict) else {}
+        output = error.get("last_output")
+        kind, message = error.get("kind") or "error", error.get("message") or "no record"
+        return None, {"kind": str(kind), "message": str(message),
+                      "last_output": None if output is None else str(output)}  # fmt: skip
+    try:
+        return CaseReport.model_validate(raw), None
+    except ValidationError as e:
+        message = f"the record does not fit the schema: {e}"
+        return None, {"kind": "schema", "message": message, "last_output": None}
+
+
+def _alignments(line: dict[str, Any], record: CaseReport, found: _Found) -> list[Alignment]:
+    """The run's evidence spans if they are of the text shown, else the quotes aligned again."""
+    recorded = line.get("evidence_spans")
+    if found.current and isinstance(recorded, list):
+        try:
+            return [Alignment(**span) for span in recorded]
+        except TypeError:
+            pass
+    return align_record(record, found.text or "")
+
+
+def _spans(alignments: list[Alignment], record: CaseReport | None) -> list[Data]:
+    """Each evidence quote: its field, a label, status, quote and the row it supports."""
+    quotes = dict(evidence_quotes(record)) if record is not None else {}
+    several = record is not None and len(record.patients) > 1
+    spans = []
+    for alignment in alignments:
+        row, field, patient = _anchor(alignment.where)
+        spans.append(
+            {"where": alignment.where, "field": field, "row": row, "status": alignment.status,
+             "label": f"patient {patient + 1}: {field}" if several else field,
+             "quote": quotes.get(alignment.where, ""), "mark": None}
+        )  # fmt: skip
+    return spans
+
+
+def _anchor(where: str) -> tuple[str, str, int]:
+    """The id of the table row a quote supports, its field and its patient's index.
+
+    ``patients[0].evidence.age_years`` supports row ``f-p0-age_years`` (field
+    ``age_years``); ``patients[0].imaging[1].evidence`` row ``f-p0-imaging-1``
+    (``imaging[1]``); ``patients[0].evidence.imaging`` (a quote for the whole
+    list) the table ``t-p0-imaging``.
+    """
+    match = _WHERE.fullmatch(where)
+    if match is None:
+        return "", where, 0
+    patient, rest = int(match[1]), match[2]
+    field = rest.replace("evidence.", "").removesuffix(".evidence")
+    if rest.startswith("evidence.") and field in (*LIST_TABLES, "outcome"):
+        return f"t-p{patient}-{field}", field, patient
+    return f"f-p{patient}-" + field.replace("[", "-").replace("]", ""), field, patient
+
+
+def _segments(alignments: list[Alignment], spans: list[Data], size: int) -> list[list[Any]]:
+    """The text cut where any located span starts or ends: ``[start, end, [span indexes]]``.
+
+    Overlapping quotes (one sentence supporting age and sex) share segments;
+    each span's ``mark`` is set to the id of its first segment.
+    """
+    located = [
+        (index, max(0, a.start), min(size, a.end))
+        for index, a in enumerate(alignments)
+        if a.status != "ungrounded" and a.start is not None and a.end is not None
+    ]
+    cuts = sorted({point for _, start, end in located if start < end for point in (start, end)})
+    segments: list[list[Any]] = []
+    for start, end in pairwise(cuts):
+        covering = [index for index, first, last in located if first <= start and end <= last]
+        if covering:
+            for index in covering:
+                spans[index]["mark"] = spans[index]["mark"] or f"m-{len(segments)}"
+            segments.append([start, end, covering])
+    return segments
+
+
+# --- the record as tables ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """The predicted and gold sides of a group of fields, and their comparisons.
+
+    For a patient: a predicted patient and the gold patient paired with it
+    (either may be missing); for document fields, no patients.
+    """
+
+    predicted: Patient | None
+    gold: Patient | None
+    has_gold: bool
+    comparisons: list[ScoredSlot]
+
+    def outcome(self, name: str) -> str | None:
+        """The outcome of field ``name``: ``None`` without gold, ``abstain`` if not scored."""
+        found = [c.outcome for c in self.comparisons if c.field == name]
+        return found[0] if found else "abstain" if self.has_gold else None
+
+    def response(self, key: Key) -> ScoredSlot | None:
+        """The comparison of the response of the treatment ``key``, if it was scored."""
+        found = [c for c in self.comparisons if c.field == RESPONSE_FIELD and c.key == key]
+        return found[0] if found else None
+
+
+def _groups(
+    record: CaseReport | None, gold: CaseReport | None, comparisons: list[ScoredSlot]
+) -> list[Data]:
+    """The record's tables in groups: the document, then each patient (paired with gold)."""
+    if record is None and gold is None:
+        return []
+    has_gold = gold is not None
+    document = _Sides(None, None, has_gold, [c for c in comparisons if c.field in DOCUMENT_FIELDS])
+    rows = _value_rows("f-", DOCUMENT_FIELDS, record, gold, document)
+    groups = [{"title": "Document", "tables": [_table("t-document", "Fields", rows, document)]}]
+    predicted = [] if record is None else record.patients
+    golds = [] if gold is None else gold.patients
+    alone: list[tuple[int | None, int | None]] = [(p, None) for p in range(len(predicted))]
+    pairs = pair_patients(predicted, golds) if has_gold else alone
+    for p, g in pairs:
+        mine = [c for c in comparisons if c.field not in DOCUMENT_FIELDS
+                and c.predicted_patient == p and c.patient == g]  # fmt: skip
+        sides = _Sides(None if p is None else predicted[p], None if g is None else golds[g],
+                       has_gold, mine)  # fmt: skip
+        prefix = f"p{p}" if p is not None else f"g{g}"
+        groups.append({"title": _title(p, g, has_gold), "tables": _patient_tables(prefix, sides)})
+    return groups
+
+
+def _title(p: int | None, g: int | None, has_gold: bool) -> str:
+    """A patient group's heading, e.g. ``Patient 3 · not in gold``."""
+    if p is None:
+        return f"Gold patient {(g or 0) + 1} · not predicted"
+    if not has_gold:
+        return f"Patient {p + 1}"
+    return f"Patient {p + 1} · " + ("not in gold" if g is None else f"gold patient {g + 1}")
+
+
+def _patient_tables(prefix: str, sides: _Sides) -> list[Data]:
+    """One patient's tables: scalars, imaging, biomarkers, treatments, outcome."""
+    p, g, ids = sides.predicted, sides.gold, f"f-{prefix}-"
+    scalars = _value_rows(ids, (*PATIENT_SCALARS, "metastatic_sites"), p, g, sides)
+    outcome = _value_rows(ids, ("status", "follow_up_months"), getattr(p, "outcome", None),
+                          getattr(g, "outcome", None), sides, field="outcome.")  # fmt: skip
+    return [
+        _table(f"t-{prefix}-fields", "Fields", scalars, sides),
+        *(_items_table(prefix, name, sides) for name in LIST_TABLES),
+        _table(f"t-{prefix}-outcome", "Outcome", outcome, sides),
+    ]
+
+
+def _value_rows(
+    ids: str, names: tuple[str, ...], predicted: Any, gold: Any, sides: _Sides, *, field: str = ""
+) -> list[Data]:
+    """A row per field in ``names`` of ``predicted`` (and ``gold``): values and outcome."""
+    rows = []
+    for name in names:
+        cells = [name, _show(getattr(predicted, name, None))]
+        cells += [_show(getattr(gold, name, None))] if sides.has_gold else []
+        rows.append(
+            {"id": ids + field + name, "cells": cells, "outcome": sides.outcome(field + name)}
+        )
+    return rows
+
+
+_KEYS: dict[str, Callable[[Any], Key]] = {  # an item's scoring key, as in ``scoring.item_keys``
+    "imaging": lambda item: (item.modality, item.tracer),
+    "biomarkers": lambda item: (item.name, item.result),
+    "treatments": treatment_key,
+}
+
+
+def _items_table(prefix: str, name: str, sides: _Sides) -> Data:
+    """A list field: predicted items (matched by scoring key), then gold items not predicted."""
+    columns, key = ITEM_COLUMNS[name], _KEYS[name]
+    predicted = [] if sides.predicted is None else getattr(sides.predicted, name)
+    gold = [] if sides.gold is None else getattr(sides.gold, name)
+    gold_keys, predicted_keys = {key(item) for item in gold}, {key(item) for item in predicted}
+    responses = name == "treatments" and sides.has_gold
+    rows: list[Data] = []
+    for position, item in enumerate(predicted):
+        cells = [_show(getattr(item, column)) for column in columns]
+        outcome = None if not sides.has_gold else "tp" if key(item) in gold_keys else "fp"
+        if responses:
+            response = sides.response(key(item))
+            cells.append(_show(None if response is None else response.gold))
+            if outcome == "tp" and response is not None and response.outcome in MISMATCH:
+                outcome = response.outcome
+        rows.append({"id": f"f-{prefix}-{name}-{position}", "cells": cells, "outcome": outcome})
+    for item in {key(item): item for item in gold if key(item) not in predicted_keys}.values():
+        cells = [_show(getattr(item, column)) for column in columns]
+        cells += [_show(item.response)] if responses else []
+        rows.append({"id": None, "cells": cells, "outcome": "fn", "gold_only": True})
+    head = [*columns, "gold response"] if responses else list(columns)
+    return _table(f"t-{prefix}-{name}", name.capitalize(), rows, sides, head)
+
+
+def _table(
+    table_id: str, title: str, rows: list[Data], sides: _Sides, head: list[str] | None = None
+) -> Data:
+    """A table's data; value tables have the head ``field, predicted[, gold]``."""
+    if head is None:
+        head = ["field", "predicted", "gold"] if sides.has_gold else ["field", "value"]
+    return {"id": table_id, "title": title, "head": head, "rows": rows, "marks": sides.has_gold}
+
+
+def _show(value: Any) -> str:
+    """A value as text: ``—`` for nothing, ``yes``/``no``, ``96`` for 96.0, lists joined."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ", ".join(_show(item) for item in value)
+    return str(value)
