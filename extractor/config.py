@@ -20,8 +20,8 @@ from extractor.errors import ConfigError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 EMBEDDED_CONTEXT = 8192  # SmolLM2 was trained with an 8k context
-StrategyName = Literal["whole", "sections"]
-STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections")
+StrategyName = Literal["whole", "sections", "grounded"]
+STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections", "grounded")
 DEFAULT_PROMPT = "v2"  # the best measured on gold/ with the embedded model: eval/README.md
 DEFAULT_STRATEGY: StrategyName = "sections"  # likewise
 
@@ -85,7 +85,8 @@ class RunSettings(_Frozen):
     ``cache_dir`` None disables the cache. ``concurrency`` None means 1 for
     the embedded server (it answers one request at a time) and 8 for a remote
     endpoint. ``max_cost`` (USD) and ``max_tokens`` are budgets for the whole
-    run; ``rpm`` and ``tpm`` cap requests and tokens per minute.
+    run; ``rpm`` and ``tpm`` cap requests and tokens per minute. The run stops
+    when the endpoint fails ``stop_after_failures`` documents in a row.
     """
 
     prompt: str = DEFAULT_PROMPT
@@ -99,6 +100,7 @@ class RunSettings(_Frozen):
     price_out: float | None = Field(default=None, ge=0)
     max_cost: float | None = Field(default=None, gt=0)
     max_tokens: int | None = Field(default=None, gt=0)
+    stop_after_failures: int = Field(default=20, ge=1)
     overwrite: bool = False
     retry_failed: bool = False
     shard: tuple[int, int] | None = None

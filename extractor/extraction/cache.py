@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ class CachedResult:
     completion_tokens: int
     attempts: int
     failure: dict[str, str] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 class ResponseCache:
@@ -101,6 +102,7 @@ class ResponseCache:
                 completion_tokens=int(data["completion_tokens"]),
                 attempts=int(data["attempts"]),
                 failure=failure,
+                sources=dict(data.get("sources") or {}),
             )
         except Exception:  # noqa: BLE001 - any unreadable entry is a miss
             return None

@@ -134,6 +134,7 @@ class Chunked:
         self.limit = limit
         self.name: StrategyName = inner.name
         self.revision = inner.revision
+        self.splits = True
 
     def parts(self, text: str) -> list[str]:
         """The parts ``text`` is extracted in (one when it fits)."""

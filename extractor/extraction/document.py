@@ -22,6 +22,7 @@ from extractor.io.documents import Document
 from extractor.io.runfile import Provenance, ResultLine
 from extractor.model.base import ModelClient, Usage
 from extractor.model.pricing import FREE, Prices, prices_for
+from extractor.model.secrets import mask
 from extractor.record.grounding import Aligner, align_record, require_grounding
 from extractor.record.schema import CaseReport, schema_json, schema_sha256
 
@@ -40,12 +41,12 @@ class CachedFailure(ExtractorError):
 
 def error_dict(error: ExtractorError) -> dict[str, str]:
     """The ``error`` field of an output line: its kind, a one-line message and,
-    for output that did not validate, the start of what the model said."""
+    for output that did not validate, the start of what the model said (secrets masked)."""
     if isinstance(error, CachedFailure):
-        return dict(error.described)
-    described = {"kind": error.kind, "message": str(error)}
+        return {name: mask(value) for name, value in error.described.items()}
+    described = {"kind": error.kind, "message": mask(str(error))}
     if isinstance(error, ExtractionFailed) and error.last_output:
-        described["last_output"] = error.last_output[:MAX_OUTPUT_SHOWN]
+        described["last_output"] = mask(error.last_output[:MAX_OUTPUT_SHOWN])
     return described
 
 
@@ -132,7 +133,9 @@ class DocumentExtractor:
 
     def parts(self, document: Document) -> list[str]:
         """The parts ``document`` is extracted in: one, unless it exceeds the context."""
-        return split(document.text, self.chunk_chars) if self.chunk_chars else [document.text]
+        if not self.chunk_chars or not self.strategy.splits:
+            return [document.text]
+        return split(document.text, self.chunk_chars)
 
     def key(self, document: Document, parts: int | None = None) -> str:
         """The cache key of ``document`` under this extractor (``parts``: its part count)."""
@@ -159,7 +162,7 @@ class DocumentExtractor:
         cached = self.cache.get(key, CaseReport)
         if cached is not None and (cached.failure is None or self.reuse_failures):
             error = None if cached.failure is None else CachedFailure(cached.failure)
-            return await line(cached.record, error, cache_hit=True)
+            return await line(cached.record, error, cache_hit=True, sources=cached.sources)
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
@@ -187,9 +190,13 @@ class DocumentExtractor:
                 prompt_tokens=completion.usage.prompt_tokens,
                 completion_tokens=completion.usage.completion_tokens,
                 attempts=completion.attempts,
+                sources=dict(completion.sources),
             ),
         )
-        return await line(record, None, attempts=completion.attempts, usage=completion.usage)
+        return await line(
+            record, None, attempts=completion.attempts, usage=completion.usage,
+            sources=dict(completion.sources),
+        )  # fmt: skip
 
     def failed(self, document: Document, error: ExtractorError) -> ResultLine:
         """The error line of a document whose extraction failed outside the usual ways."""
@@ -230,6 +237,7 @@ class DocumentExtractor:
         error: ExtractorError | None,
         *,
         started: float,
+        sources: dict[str, str] | None = None,
         **provenance: Any,
     ) -> ResultLine:
         usage = provenance.get("usage", Usage())
@@ -254,4 +262,5 @@ class DocumentExtractor:
                 **provenance,
             ),
             evidence_spans=spans,
+            field_sources=sources or {},
         )

@@ -22,6 +22,16 @@ from extractor.hashing import sha256_text
 
 _SLOT = re.compile(r"\{\{\s*document\s*\}\}")
 _TASK_SLOT = re.compile(r"\{\{\s*task\s*\}\}")
+_ANY_SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def fill(template: str, **values: str) -> str:
+    """``template`` with each ``{{ name }}`` slot replaced by ``values[name]``, in one pass.
+
+    Filled text is never scanned again, so a document that contains
+    ``{{ task }}`` stays as it is. A slot with no value is left untouched.
+    """
+    return _ANY_SLOT.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,7 @@ class Prompt:
         """The chat messages for one document (and one task of a multi-call strategy)."""
         if task not in self.tasks and (task != "whole" or _TASK_SLOT.search(self.user)):
             raise ConfigError(f"prompt {self.name!r} has no tasks/{task}.md")
-        task_text = self.tasks.get(task, "")
-        user = _SLOT.sub(lambda _: document_text, self.user)
-        user = _TASK_SLOT.sub(lambda _: task_text, user)
+        user = fill(self.user, document=document_text, task=self.tasks.get(task, ""))
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, create_model
 
 from extractor.config import STRATEGIES, StrategyName
 from extractor.errors import ConfigError
+from extractor.extraction.grounded import Grounded
 from extractor.extraction.prompts import Prompt
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.schema import DOCUMENT_FIELDS, CaseReport, Patient
@@ -44,10 +45,13 @@ class Strategy(Protocol):
 
     ``revision`` changes whenever the strategy's code would answer differently;
     it is part of cache keys, so a changed strategy never returns stale records.
+    ``splits`` is True when the model reads the whole text, so a document
+    longer than its context must be split into parts first.
     """
 
     name: StrategyName
     revision: int
+    splits: bool
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -61,6 +65,7 @@ class Whole:
 
     name: StrategyName = "whole"
     revision = 1
+    splits = True
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -107,6 +112,7 @@ class Sections:
 
     name: StrategyName = "sections"
     revision = 2
+    splits = True
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str
@@ -145,4 +151,6 @@ def strategy(name: str) -> Strategy:
         return Whole()
     if name == "sections":
         return Sections()
+    if name == "grounded":
+        return Grounded()
     raise ConfigError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")

@@ -62,6 +62,7 @@ class ResultLine:
     error: dict[str, str] | None = None
     provenance: Provenance = field(default_factory=Provenance)
     evidence_spans: list[dict[str, Any]] = field(default_factory=list)
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

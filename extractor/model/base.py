@@ -8,7 +8,8 @@ all implement it. ``Usage`` and ``Completion`` are the values it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -38,6 +39,8 @@ class Completion(Generic[M]):
     record: M
     usage: Usage
     attempts: int
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Which mechanism gave each field (``rule``, ``model``, ``metadata``), when known."""
 
 
 class ModelClient(Protocol):

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from extractor.hashing import canonical_json, sha256_text
+from extractor.record.markers import Ask
 
 DocumentType = Literal["case_report", "case_series", "other"]
 Sex = Literal["male", "female"]
@@ -147,31 +148,104 @@ class Treatment(_Record):
     evidence: Quote | None = None
 
 
+# What the grounded strategy needs of each field (``extractor.record.markers``): where the text
+# may state it and the one question asked when it offers several candidates. Not in the JSON
+# Schema, so no grammar, schema hash or cache key depends on it.
+ASK_STATUS = Ask(
+    "mentions",
+    "What was the disease status at the last follow-up?",
+    vocabulary="outcome_status",
+    pick="last",
+)
+ASK_FOLLOW_UP = Ask("duration", "How long was the follow-up?", cue="follow_up_months", pick="max")
+ASK_LABEL = Ask("label", "How does the document name this patient?")
+ASK_AGE = Ask("age", "How old was the patient at presentation, in years?", cue="age_years")
+ASK_SEX = Ask("mentions", "What is the patient's sex?", vocabulary="sex", pick="most")
+ASK_SITE = Ask(
+    "mentions",
+    "Where is the primary tumour?",
+    vocabulary="primary_site",
+    avoid="metastatic",
+    pick="most",
+)
+ASK_SITE_TEXT = Ask(
+    "site_text",
+    "Which words name the primary site?",
+    vocabulary="primary_site",
+    avoid="metastatic",
+    pick="most",
+)
+ASK_DIFFERENTIATION = Ask(
+    "mentions",
+    "Is the tumour well or poorly differentiated?",
+    vocabulary="differentiation",
+    near="reports_nen",
+    pick="most",
+)
+ASK_GRADE = Ask(
+    "mentions",
+    "Which WHO grade is stated?",
+    vocabulary="who_grade",
+    near="reports_nen",
+    pick="most",
+)
+ASK_KI67 = Ask("percent", "What is the Ki-67 index in percent?", cue="ki67_percent")
+ASK_SYNDROME = Ask(
+    "mentions", "Which hormonal syndrome does the patient have?", vocabulary="functional_syndrome"
+)
+ASK_METASTATIC = Ask("metastatic", "Did the tumour metastasise?", cue="metastatic", pick="any_true")
+ASK_METASTASES = Ask(
+    "mentions", "Where are the metastases?", vocabulary="metastatic_site", near="metastatic",
+    many=True, unlike="primary_site",
+)  # fmt: skip
+ASK_IMAGING = Ask("imaging", "Which imaging studies did the patient have?", vocabulary="modality")
+ASK_MARKERS = Ask("biomarkers", "Which markers were tested?", vocabulary="biomarker")
+ASK_TREATMENTS = Ask("treatments", "Which treatments were given?", vocabulary="treatment_type")
+ASK_TITLE = Ask("title", "Which line is the article's title?", scope="document")
+ASK_DOI = Ask("doi", "Which is the article's own DOI?", scope="document")
+ASK_JOURNAL = Ask("journal", "In which journal was the article published?", scope="document")
+ASK_YEAR = Ask("year", "In which year was the article published?", scope="document")
+ASK_TYPE = Ask(
+    "document_type",
+    "Is this a case report, a case series, or another article?",
+    vocabulary="document_type",
+    scope="document",
+)
+ASK_NEN = Ask(
+    "reports_nen",
+    "Does the document report a patient with a neuroendocrine neoplasm?",
+    cue="reports_nen",
+    scope="document",
+)
+ASK_COUNT = Ask("patient_count", "How many patients does the document report as cases?",
+                scope="document")  # fmt: skip
+
+
 class Outcome(_Record):
     """Disease status at the last reported follow-up."""
 
-    status: OutcomeStatus | None
-    follow_up_months: float | None = Field(ge=0)
+    status: Annotated[OutcomeStatus | None, ASK_STATUS]
+    follow_up_months: Annotated[float | None, ASK_FOLLOW_UP] = Field(ge=0)
     evidence: OutcomeEvidence = Field(default_factory=OutcomeEvidence)
 
 
 class Patient(_Record):
     """One individually described patient with a neuroendocrine neoplasm."""
 
-    label: str | None = Field(max_length=50)
-    age_years: int | None = Field(ge=0, le=120)
-    sex: Sex | None
-    primary_site: PrimarySite | None
-    primary_site_text: ShortText | None
-    differentiation: Differentiation | None
-    who_grade: WhoGrade | None
-    ki67_percent: float | None = Field(ge=0, le=100)
-    functional_syndrome: ShortText | None
-    metastatic: bool | None
-    metastatic_sites: list[MetastaticSite] = Field(max_length=20)
-    imaging: list[Imaging] = Field(max_length=20)
-    biomarkers: list[Biomarker] = Field(max_length=20)
-    treatments: list[Treatment] = Field(max_length=20)
+    label: Annotated[str | None, ASK_LABEL] = Field(max_length=50)
+    age_years: Annotated[int | None, ASK_AGE] = Field(ge=0, le=120)
+    sex: Annotated[Sex | None, ASK_SEX]
+    primary_site: Annotated[PrimarySite | None, ASK_SITE]
+    primary_site_text: Annotated[ShortText | None, ASK_SITE_TEXT]
+    differentiation: Annotated[Differentiation | None, ASK_DIFFERENTIATION]
+    who_grade: Annotated[WhoGrade | None, ASK_GRADE]
+    ki67_percent: Annotated[float | None, ASK_KI67] = Field(ge=0, le=100)
+    functional_syndrome: Annotated[ShortText | None, ASK_SYNDROME]
+    metastatic: Annotated[bool | None, ASK_METASTATIC]
+    metastatic_sites: Annotated[list[MetastaticSite], ASK_METASTASES] = Field(max_length=20)
+    imaging: Annotated[list[Imaging], ASK_IMAGING] = Field(max_length=20)
+    biomarkers: Annotated[list[Biomarker], ASK_MARKERS] = Field(max_length=20)
+    treatments: Annotated[list[Treatment], ASK_TREATMENTS] = Field(max_length=20)
     outcome: Outcome
     evidence: PatientEvidence = Field(default_factory=PatientEvidence)
 
@@ -179,13 +253,15 @@ class Patient(_Record):
 class CaseReport(_Record):
     """The structured record of one published case report."""
 
-    title: str | None = Field(max_length=400)
-    doi: str | None = Field(max_length=100, description="Bare lower-case DOI, no https://doi.org/.")
-    journal: ShortText | None
-    year: int | None = Field(ge=1800, le=2100)
-    document_type: DocumentType
-    reports_nen: bool
-    n_patients: int | None = Field(ge=0)
+    title: Annotated[str | None, ASK_TITLE] = Field(max_length=400)
+    doi: Annotated[str | None, ASK_DOI] = Field(
+        max_length=100, description="Bare lower-case DOI, no https://doi.org/."
+    )
+    journal: Annotated[ShortText | None, ASK_JOURNAL]
+    year: Annotated[int | None, ASK_YEAR] = Field(ge=1800, le=2100)
+    document_type: Annotated[DocumentType, ASK_TYPE]
+    reports_nen: Annotated[bool, ASK_NEN]
+    n_patients: Annotated[int | None, ASK_COUNT] = Field(ge=0)
     patients: list[Patient] = Field(max_length=30)
 
 

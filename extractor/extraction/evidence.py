@@ -1,0 +1,134 @@
+"""A document as evidence: its sentences, which part of the article each is in, and quotes.
+
+The grounded strategy reads a document sentence by sentence. Headings
+("Case presentation", "Discussion", structured-abstract labels such as
+"BACKGROUND:") put each sentence in a part of the article; the spec says
+background, discussion and literature review never fill a patient field, so
+those sentences (and any sentence that cites the literature) are out of the
+``case`` scope. A quote is always a verbatim slice of one sentence, so every
+value built from it is grounded by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+from extractor.extraction.sentences import Sentence, split_sentences
+from extractor.record.markers import Scope
+
+Part = Literal["front", "case", "background", "discussion", "references", "other"]
+
+MAX_QUOTE = 400  # the record's bound on an evidence quote
+FRONT_CHARS = 3000  # the head of a document, where its own title, DOI and journal sit
+
+_HEADINGS: tuple[tuple[Part, re.Pattern[str]], ...] = (
+    ("case", re.compile(
+        r"^(case|patient)s?\s*(\d+|[ivx]+|one|two|three)?\s*(presentation|report|description|"
+        r"history|summary|details)?s?\b|^clinical\s+(case|presentation|history|summary)|"
+        r"^(presentation|description)\s+of\s+(the\s+)?case", re.I)),
+    ("background", re.compile(r"^(background|introduction|aims?|objectives?|purpose)\b", re.I)),
+    ("discussion", re.compile(
+        r"^(discussion|conclusions?|literature\s+review|review\s+of\s+(the\s+)?literature|"
+        r"summary|comment|learning\s+points?|take[-\s]home)", re.I)),
+    ("references", re.compile(
+        r"^(references|bibliography|acknowledg|funding|conflicts?\s+of\s+interest|"
+        r"author\s+contributions?|declarations?|ethics|consent|abbreviations)", re.I)),
+)  # fmt: skip
+_LABEL = re.compile(r"^([A-Z][A-Za-z ]{2,40}):\s")
+_LITERATURE = re.compile(
+    r"\bet al\b|\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|\bliterature\b|previously (?:been )?reported|"
+    r"\breported (?:cases|in)\b|\bstud(?:y|ies) (?:have|has|showed|reported)\b|\bseries of\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A value the text may state, the sentence that states it, and a verbatim quote."""
+
+    value: Any
+    sentence: int
+    quote: str
+    surface: str = ""
+
+
+def heading_part(line: str) -> Part | None:
+    """The part of the article a heading (or a structured-abstract label) opens, if any."""
+    words = line.strip().rstrip(":").strip()
+    if not words or len(words) > 80:
+        return None
+    for part, pattern in _HEADINGS:
+        if pattern.match(words):
+            return part
+    return None
+
+
+class Evidence:
+    """One document's sentences, each in a part of the article, with quoting helpers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """The document's sentences with their character offsets."""
+        return split_sentences(self.text)
+
+    @cached_property
+    def parts(self) -> tuple[Part, ...]:
+        """The part of the article each sentence is in (``front`` before any heading)."""
+        current: Part = "front"
+        parts: list[Part] = []
+        for sentence in self.sentences:
+            opened = self._opens(sentence.text)
+            if opened is not None:
+                current = opened
+            parts.append(current)
+        return tuple(parts)
+
+    @staticmethod
+    def _opens(text: str) -> Part | None:
+        if "\n" not in text and not text.rstrip().endswith((".", "?", "!")):
+            part = heading_part(text)
+            if part is not None:
+                return part
+        label = _LABEL.match(text)
+        return heading_part(label.group(1)) if label else None
+
+    def in_scope(self, index: int, scope: Scope) -> bool:
+        """Whether sentence ``index`` may state a field of ``scope``."""
+        if scope == "document":
+            return True
+        part = self.parts[index]
+        if part in ("background", "discussion", "references"):
+            return False
+        return not _LITERATURE.search(self.sentences[index].text)
+
+    def scoped(self, scope: Scope) -> list[Sentence]:
+        """The sentences that may state a field of ``scope``, in document order."""
+        return [s for s in self.sentences if self.in_scope(s.index, scope)]
+
+    def front(self) -> list[Sentence]:
+        """The sentences of the document's head (its own title, DOI, journal and year)."""
+        return [
+            s for s in self.sentences if s.start < FRONT_CHARS or self.parts[s.index] == "front"
+        ]
+
+    def quote(self, sentence: Sentence, start: int = 0, end: int | None = None) -> str:
+        """A verbatim quote of ``sentence`` around ``[start, end)`` (sentence-relative)."""
+        text = sentence.text
+        if len(text) <= MAX_QUOTE:
+            return text
+        end = len(text) if end is None else end
+        middle = (start + end) // 2
+        first = max(0, min(middle - MAX_QUOTE // 2, len(text) - MAX_QUOTE))
+        return text[first : first + MAX_QUOTE].strip()
+
+    def candidate(self, value: Any, sentence: Sentence, start: int, end: int) -> Candidate:
+        """A candidate ``value`` found at ``[start, end)`` of ``sentence``."""
+        return Candidate(
+            value, sentence.index, self.quote(sentence, start, end), sentence.text[start:end]
+        )

@@ -1,0 +1,251 @@
+"""Candidate finders: where a document may state a field, by general patterns and the vocabulary.
+
+Each finder named by a field's ``Ask`` marker returns the ``Candidate``s the
+text offers for that field, in document order, each with the verbatim
+sentence that states it. The patterns are general (how case reports write an
+age, a Ki-67 index, a follow-up, a DOI or a citation line), written from the
+spec and ordinary clinical English, never from a particular document. A
+mention that is negated ("no metastases", "without carcinoid syndrome") is
+not a candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from extractor.extraction.evidence import Candidate, Evidence
+from extractor.extraction.sentences import Sentence
+from extractor.record.markers import Ask
+from extractor.record.vocabulary import Vocabulary
+
+Finder = Callable[[Evidence, Ask, Vocabulary], list[Candidate]]
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|nor|neither|without|negative\s+for|absence\s+of|absent|free\s+of|"
+    r"ruled\s+out|exclud\w*|non|denied|lack\s+of)\b[^.;:]{0,30}$",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"\b(\d{1,3})[\s-]*(?:year|yr)s?[\s-]*old\b|\baged\s+(\d{1,3})\b|"
+    r"\b(\d{1,3})\s+years?\s+of\s+age\b|\bage\s+(?:of\s+)?(\d{1,3})\b|\b(\d{1,3})\s*y/?o\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(
+    r"([<≤]|less than|up to|under)?\s*(\d+(?:\.\d+)?)\s*(?:%|percent)?"
+    r"(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*(?:%|percent)",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(
+    r"(more than|over|>|at least|almost|nearly|about|approximately)?\s*"
+    r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    r"[\s-]*(months?|years?|weeks?)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {
+    word: n
+    for n, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
+    )
+}
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>;,\])}]+", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+_PUBLISHED = re.compile(
+    r"\b(?:published|publication date|available online|epub|accepted|received|©|copyright)",
+    re.IGNORECASE,
+)
+_CITATION = re.compile(
+    r"(?:^|[.;]\s+|\(\s*(?:19|20)\d\d\s*\)\s+)"
+    r"(?P<journal>[A-Z][A-Za-z&'\u2019 ]*?(?:\s[A-Z][A-Za-z&'\u2019]*\.?)*)\.?\s*"
+    r"(?:\(?(?P<year>(?:19|20)\d\d)\)?\s*[;:,]\s*\d|\d+\s*\(\d+\)\s*:|\d+\s*:\s*\d)"
+)
+_LABELLED = re.compile(r"^\s*(title|journal|source|doi)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_JSON_KEY = re.compile(r'"(title|journal|venue|doi|year)"\s*:\s*"?([^",}\n]+)"?', re.IGNORECASE)
+_METADATA_LINE = re.compile(
+    r"doi|https?://|www\.|issn|©|copyright|received|accepted|published|vol\.|volume|"
+    r"\bpages?\b|correspond|e-?mail|@|licen[cs]e|open access",
+    re.IGNORECASE,
+)
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the mention starting at ``start`` of ``text`` is negated by the words before it."""
+    return bool(_NEGATION.search(text[max(0, start - 45) : start]))
+
+
+def _near_cue(vocab: Vocabulary, cue: str, sentence: Sentence, start: int, end: int) -> bool:
+    window = 60
+    return any(
+        s - window <= end and start <= e + window for s, e in vocab.find_cues(cue, sentence.text)
+    )
+
+
+def mentions(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """Every non-negated mention of ``ask.vocabulary`` in scope (near ``ask.cue`` if set)."""
+    assert ask.vocabulary is not None
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        for mention in vocab.find(ask.vocabulary, sentence.text):
+            if negated(sentence.text, mention.start):
+                continue
+            if ask.cue and not _near_cue(vocab, ask.cue, sentence, mention.start, mention.end):
+                continue
+            found.append(
+                evidence.candidate(mention.term.value, sentence, mention.start, mention.end)
+            )
+    return found
+
+
+def site_text(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """The document's own words for each site mention (the mention as written)."""
+    return [
+        Candidate(c.surface, c.sentence, c.quote, c.surface) for c in mentions(evidence, ask, vocab)
+    ]
+
+
+def age(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """Ages written as "N-year-old", "aged N", "N years of age", "age of N"."""
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        for match in _AGE.finditer(sentence.text):
+            value = int(next(group for group in match.groups() if group))
+            if 0 <= value <= 120:
+                found.append(evidence.candidate(value, sentence, match.start(), match.end()))
+    return found
+
+
+def percent(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """A percentage written shortly after a cue ("Ki-67 index of 5-10%": the upper value)."""
+    assert ask.cue is not None
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        for _, cue_end in vocab.find_cues(ask.cue, sentence.text):
+            match = _PERCENT.search(sentence.text, cue_end, cue_end + 50)
+            if match:
+                value = float(match.group(3) or match.group(2))
+                if 0 <= value <= 100:
+                    found.append(evidence.candidate(value, sentence, match.start(), match.end()))
+    return found
+
+
+def duration(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """A length of follow-up in months, from a sentence that speaks of following up."""
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        if not re.search(r"follow", sentence.text, re.IGNORECASE):
+            continue
+        for match in _DURATION.finditer(sentence.text):
+            number = match.group(2).lower()
+            amount = float(_NUMBER_WORDS.get(number, number))
+            unit = match.group(3).lower()
+            months = amount * 12 if unit.startswith("year") else amount
+            months = months / 4.345 if unit.startswith("week") else months
+            found.append(evidence.candidate(round(months, 1), sentence, match.start(), match.end()))
+    return found
+
+
+def metastatic(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """True for a stated metastasis, False for a stated absence of any."""
+    assert ask.cue is not None
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        for start, end in vocab.find_cues(ask.cue, sentence.text):
+            value = not negated(sentence.text, start)
+            found.append(evidence.candidate(value, sentence, start, end))
+    return found
+
+
+def doi(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """DOIs in the document's head, as bare lower-case DOIs (references come later)."""
+    found = []
+    for sentence in evidence.front():
+        for match in _DOI.finditer(sentence.text):
+            value = match.group(0).rstrip(".").lower()
+            found.append(evidence.candidate(value, sentence, match.start(), match.end()))
+    return found
+
+
+def year(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """Years on a publication line or in a citation line of the head; publication lines first."""
+    published, cited = [], []
+    for sentence in evidence.front():
+        for match in _YEAR.finditer(sentence.text):
+            candidate = evidence.candidate(
+                int(match.group(1)), sentence, match.start(), match.end()
+            )
+            if _PUBLISHED.search(sentence.text[max(0, match.start() - 40) : match.start()]):
+                published.append(candidate)
+        for match in _CITATION.finditer(sentence.text):
+            if match.group("year"):
+                start = match.start("year")
+                cited.append(
+                    evidence.candidate(int(match.group("year")), sentence, start, start + 4)
+                )
+    return published + cited
+
+
+def journal(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """A journal named by a label or key, or by the citation line of the head."""
+    found = _labelled(evidence, {"journal", "venue"})
+    for sentence in evidence.front():
+        for match in _CITATION.finditer(sentence.text):
+            name = match.group("journal").strip(" .")
+            if 2 <= len(name) <= 120 and len(name.split()) <= 12:
+                found.append(
+                    evidence.candidate(name, sentence, match.start("journal"), match.end("journal"))
+                )
+    return found
+
+
+def title(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """The title named by a label or key, else the first line that reads like a title."""
+    found = _labelled(evidence, {"title"})
+    if found:
+        return found[:1]
+    for sentence in evidence.front():
+        line = sentence.text.strip()
+        words = line.split()
+        if 4 <= len(words) <= 45 and not _METADATA_LINE.search(line) and line[0].isupper():
+            found.append(evidence.candidate(line.rstrip("."), sentence, 0, len(sentence.text)))
+            break
+    return found
+
+
+def _labelled(evidence: Evidence, keys: set[str]) -> list[Candidate]:
+    """Values written as ``Key: value`` lines or ``"key": "value"`` pairs in the head."""
+    found = []
+    for sentence in evidence.front():
+        for pattern in (_LABELLED, _JSON_KEY):
+            for match in pattern.finditer(sentence.text):
+                if match.group(1).lower() in keys:
+                    value = match.group(2).strip().rstrip(".")
+                    found.append(evidence.candidate(value, sentence, match.start(2), match.end(2)))
+    return found
+
+
+FINDERS: dict[str, Finder] = {
+    "mentions": mentions,
+    "site_text": site_text,
+    "age": age,
+    "percent": percent,
+    "duration": duration,
+    "metastatic": metastatic,
+    "doi": doi,
+    "year": year,
+    "journal": journal,
+    "title": title,
+}
