@@ -39,10 +39,13 @@ _HEADINGS: tuple[tuple[Part, re.Pattern[str]], ...] = (
 )  # fmt: skip
 _LABEL = re.compile(r"^([A-Z][A-Za-z ]{2,40}):\s")
 _LITERATURE = re.compile(
-    r"\bet al\b|\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|\bliterature\b|previously (?:been )?reported|"
-    r"\breported (?:cases|in)\b|\bstud(?:y|ies) (?:have|has|showed|reported)\b|\bseries of\b",
+    r"\bet al\b|\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|"
+    r"\b(?:reported|described|documented|published) in the literature\b|"
+    r"previously (?:been )?(?:reported|described)|\breported cases\b|"
+    r"\bstud(?:y|ies) (?:have|has) (?:shown|reported)\b",
     re.IGNORECASE,
 )
+_FRONT_LABEL = re.compile(r"^(title|source|authors?|journal|doi|keywords?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,20 @@ class Candidate:
 
 
 def heading_part(line: str) -> Part | None:
-    """The part of the article a heading (or a structured-abstract label) opens, if any."""
+    """The part of the article a heading (or a structured-abstract label) opens, if any.
+
+    A heading the patterns do not know ("Methods", "Results") opens ``other``,
+    which may state patient fields: only the parts the spec names are closed.
+    """
     words = line.strip().rstrip(":").strip()
     if not words or len(words) > 80:
         return None
+    if _FRONT_LABEL.match(words):
+        return "front"
     for part, pattern in _HEADINGS:
         if pattern.match(words):
             return part
-    return None
+    return "other"
 
 
 class Evidence:
@@ -91,12 +100,14 @@ class Evidence:
 
     @staticmethod
     def _opens(text: str) -> Part | None:
-        if "\n" not in text and not text.rstrip().endswith((".", "?", "!")):
-            part = heading_part(text)
-            if part is not None:
-                return part
+        """The part a heading line or a leading ``Label:`` opens (None: not a heading)."""
         label = _LABEL.match(text)
-        return heading_part(label.group(1)) if label else None
+        if label:
+            return heading_part(label.group(1))
+        line = text.strip()
+        if "\n" in line or line.endswith((".", "?", "!", ",", ";")) or len(line.split()) > 8:
+            return None
+        return heading_part(line) if line[:1].isupper() else None
 
     def in_scope(self, index: int, scope: Scope) -> bool:
         """Whether sentence ``index`` may state a field of ``scope``."""
@@ -116,6 +127,28 @@ class Evidence:
         return [
             s for s in self.sentences if s.start < FRONT_CHARS or self.parts[s.index] == "front"
         ]
+
+    def head_lines(self) -> list[tuple[int, str]]:
+        """The lines of the document's head with their offsets (citation lines stay whole)."""
+        lines, offset = [], 0
+        for line in self.text[:FRONT_CHARS].splitlines(keepends=True):
+            if line.strip():
+                lines.append((offset, line.rstrip("\r\n")))
+            offset += len(line)
+        return lines
+
+    def candidate_at(self, value: Any, start: int, end: int) -> Candidate:
+        """A candidate ``value`` at document offsets ``[start, end)``, quoted from its line."""
+        index = next(
+            (s.index for s in self.sentences if s.start <= start < s.end),
+            self.sentences[-1].index if self.sentences else 0,
+        )
+        line_start = self.text.rfind("\n", 0, start) + 1
+        line_end = self.text.find("\n", end)
+        line_end = len(self.text) if line_end < 0 else line_end
+        first = max(line_start, min(start - MAX_QUOTE // 2, line_end - MAX_QUOTE))
+        quote = self.text[first : min(line_end, first + MAX_QUOTE)].strip()
+        return Candidate(value, index, quote, self.text[start:end])
 
     def quote(self, sentence: Sentence, start: int = 0, end: int | None = None) -> str:
         """A verbatim quote of ``sentence`` around ``[start, end)`` (sentence-relative)."""

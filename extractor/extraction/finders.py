@@ -65,16 +65,30 @@ _NUMBER_WORDS = {
 _DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>;,\])}]+", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _PUBLISHED = re.compile(
-    r"\b(?:published|publication date|available online|epub|accepted|received|©|copyright)",
-    re.IGNORECASE,
+    r"\b(?:published|publication date|available online|epub)\b|©|\bcopyright\b", re.IGNORECASE
 )
+# A journal name: capitalised words and dotted abbreviations ("Am J Case Rep", "Front. Med.",
+# "Journal of Medical Case Reports", "Medicine (Baltimore)"), then its year, volume or pages.
+_NAME_WORD = r"(?:[A-Z][\w'\u2019-]*\.?|\([A-Z][\w .'\u2019-]*\))"
+_NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|of|and|the|&|in|for|on))*"
 _CITATION = re.compile(
-    r"(?:^|[.;]\s+|\(\s*(?:19|20)\d\d\s*\)\s+)"
-    r"(?P<journal>[A-Z][A-Za-z&'\u2019 ]*?(?:\s[A-Z][A-Za-z&'\u2019]*\.?)*)\.?\s*"
-    r"(?:\(?(?P<year>(?:19|20)\d\d)\)?\s*[;:,]\s*\d|\d+\s*\(\d+\)\s*:|\d+\s*:\s*\d)"
+    rf"(?:^|(?<=[;.:]\s)|(?<=\)\s))(?P<journal>{_NAME})\.?\s*(?:\([^)]*\)\s*)?,?\s*"
+    r"(?:(?:[A-Z][a-z]{2}\s+)?\(?(?P<year>(?:19|20)\d\d)\)?(?=[\s;:,.)]|$)|"
+    r"vol(?:ume)?\.?\s*\d|\d+\s*\(\d+\)\s*:|\d+\s*:\s*\d)",
+    re.MULTILINE,
+)
+_PAREN_YEAR = re.compile(r"\((19[5-9]\d|20[0-4]\d)\)")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_NOT_JOURNAL = re.compile(
+    r"^[A-Z][a-z]+\s+[A-Z]{1,3}$|\b(?:Vol|Volume|No|Issue|Pages?|Epub|Published|Received|"
+    r"Accepted|Copyright|Available|Online|Article|Doi|DOI)\b"
 )
 _LABELLED = re.compile(r"^\s*(title|journal|source|doi)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
-_JSON_KEY = re.compile(r'"(title|journal|venue|doi|year)"\s*:\s*"?([^",}\n]+)"?', re.IGNORECASE)
+_JSON_KEY = re.compile(
+    r'"(title|journal|venue|doi|year|publicationDate|date)"\s*:\s*'
+    r'(?:\{\s*"name"\s*:\s*)?"?([^",}{\n]+)"?',
+    re.IGNORECASE,
+)
 _METADATA_LINE = re.compile(
     r"doi|https?://|www\.|issn|©|copyright|received|accepted|published|vol\.|volume|"
     r"\bpages?\b|correspond|e-?mail|@|licen[cs]e|open access",
@@ -180,34 +194,39 @@ def doi(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
 
 
 def year(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """Years on a publication line or in a citation line of the head; publication lines first."""
-    published, cited = [], []
-    for sentence in evidence.front():
-        for match in _YEAR.finditer(sentence.text):
-            candidate = evidence.candidate(
-                int(match.group(1)), sentence, match.start(), match.end()
-            )
-            if _PUBLISHED.search(sentence.text[max(0, match.start() - 40) : match.start()]):
-                published.append(candidate)
-        for match in _CITATION.finditer(sentence.text):
-            if match.group("year"):
-                start = match.start("year")
-                cited.append(
-                    evidence.candidate(int(match.group("year")), sentence, start, start + 4)
-                )
-    return published + cited
+    """Publication years of the head: keyed, on a publication line, cited, then in brackets."""
+    keyed = [
+        Candidate(int(found.group(1)), c.sentence, c.quote, c.surface)
+        for c in _labelled(evidence, {"year", "publicationdate", "date"})
+        if (found := _YEAR.search(str(c.value)))
+    ]
+    published, cited, bracketed = [], [], []
+    for offset, line in evidence.head_lines():
+        text = _URL.sub(lambda m: " " * len(m.group(0)), line)
+        for match in _YEAR.finditer(text):
+            if _PUBLISHED.search(text[max(0, match.start() - 40) : match.start()]):
+                published.append(_at(evidence, offset, match, 1))
+        cited += [_at(evidence, offset, m, "year") for m in _CITATION.finditer(text) if m["year"]]
+        bracketed += [_at(evidence, offset, m, 1) for m in _PAREN_YEAR.finditer(text)]
+    return keyed + published + cited + bracketed
+
+
+def _at(evidence: Evidence, offset: int, match: re.Match[str], group: int | str) -> Candidate:
+    """The year of ``match``'s ``group`` (in a line at ``offset``) as a candidate."""
+    start, end = offset + match.start(group), offset + match.end(group)
+    return evidence.candidate_at(int(match[group]), start, end)
 
 
 def journal(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
     """A journal named by a label or key, or by the citation line of the head."""
     found = _labelled(evidence, {"journal", "venue"})
-    for sentence in evidence.front():
-        for match in _CITATION.finditer(sentence.text):
+    for offset, line in evidence.head_lines():
+        text = _URL.sub(lambda m: " " * len(m.group(0)), line)
+        for match in _CITATION.finditer(text):
             name = match.group("journal").strip(" .")
-            if 2 <= len(name) <= 120 and len(name.split()) <= 12:
-                found.append(
-                    evidence.candidate(name, sentence, match.start("journal"), match.end("journal"))
-                )
+            if 2 <= len(name) <= 120 and len(name.split()) <= 12 and not _NOT_JOURNAL.search(name):
+                start = offset + match.start("journal")
+                found.append(evidence.candidate_at(name, start, start + len(name)))
     return found
 
 

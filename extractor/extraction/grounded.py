@@ -41,8 +41,27 @@ from extractor.record.vocabulary import Vocabulary, vocabulary
 NONE = "none"
 MAX_OPTIONS = 6  # a closed question lists at most this many candidates
 MAX_SENTENCES = 6  # and quotes at most this many sentences
-_SERIES_LABEL = re.compile(r"^\s*(?:case|patient)\s+(\d+|[IVX]+)\b", re.IGNORECASE)
-_PATIENT_INTRO = re.compile(r"\b\d{1,3}[\s-]*(?:year|yr)s?[\s-]*old\b|\baged\s+\d", re.I)
+MAX_SERIES = 10  # patients filled at most in one case series
+_PATIENT_INTRO = re.compile(
+    r"\b\d{1,3}[\s-]*(?:year|yr)s?[\s-]*old\b|\baged\s+\d|"
+    r"\b(?:a|an|the|this|our|such\s+a)\s+(?:[\w-]+\s+){0,3}"
+    r"(?:man|woman|boy|girl|lady|gentleman|patient|male|female)\b",
+    re.IGNORECASE,
+)
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10}  # fmt: skip
+_COUNT = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}"
+    r"(?:cases|patients)\b(?!\s+(?:of|with|who|have|had|were|reported))",
+    re.IGNORECASE,
+)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+_ORDINAL = re.compile(
+    r"\b(?:the\s+)?(first|second|third|fourth|fifth)\s+(case|patient)\b|"
+    r"\b(?:case|patient)\s+(\d|ii?i?|iv|v)\b",
+    re.IGNORECASE,
+)
 _CHOOSE = (
     "Question: {{ question }}\nOptions: {{ options }}\n"
     "Answer with the option that the sentences state, or none."
@@ -178,24 +197,29 @@ class Grounded:
         return sorted({c.value for c in found}), (found[0].quote if found else None)
 
     def _document_kind(self, evidence: Evidence, record: dict[str, Any]) -> dict[str, Any]:
-        """document_type, reports_nen and n_patients, by the spec's own rules."""
+        """document_type, reports_nen and n_patients, by the spec's own definitions.
+
+        A case series describes two or more patients (labelled cases, "the
+        second case", "two patients"); a case report introduces one; a review,
+        editorial or study that introduces none is ``other``. NEN is reported
+        when the case mentions a neuroendocrine neoplasm.
+        """
         vocab = self._vocab()
         case = evidence.scoped("case")
-        labels = {m.group(1).upper() for s in case if (m := _SERIES_LABEL.match(s.text))}
-        introduced = sum(bool(_PATIENT_INTRO.search(s.text)) for s in case)
         head = " ".join(s.text for s in evidence.front()[:12])
         kinds = Counter(m.term.value for m in vocab.find("document_type", head))
-        if len(labels) >= 2 or kinds["case_series"]:
-            kind, count = "case_series", max(len(labels), 2)
+        count = max((_series_count(s.text) for s in case), default=0)
+        introduced = any(_PATIENT_INTRO.search(s.text) for s in case)
+        if kinds["other"] and not (kinds["case_report"] or kinds["case_series"] or count > 1):
+            kind, n = "other", None
+        elif count > 1 or kinds["case_series"]:
+            kind, n = "case_series", max(count, 2)
         elif introduced or kinds["case_report"]:
-            kind, count = "case_report", 1
+            kind, n = "case_report", 1
         else:
-            kind, count = "other", None
-        if kinds["other"] and not introduced and kind == "case_report" and not kinds["case_report"]:
-            kind, count = "other", None
-        nen = [c for s in case for c in vocab.find_cues("reports_nen", s.text)]
-        reports_nen = kind != "other" and len(nen) >= 2
-        return {"document_type": kind, "reports_nen": reports_nen, "n_patients": count}
+            kind, n = "other", None
+        nen = any(vocab.find_cues("reports_nen", s.text) for s in case)
+        return {"document_type": kind, "reports_nen": kind != "other" and nen, "n_patients": n}
 
     def _patients(
         self, evidence: Evidence, record: dict[str, Any]
@@ -205,14 +229,43 @@ class Grounded:
             return []
         if record["document_type"] == "case_report":
             return [(None, evidence)]
-        blocks: list[tuple[str, list[str]]] = []
-        for sentence in evidence.sentences:
-            match = _SERIES_LABEL.match(sentence.text)
-            if match and evidence.in_scope(sentence.index, "case"):
-                blocks.append((match.group(0).strip(), []))
-            if blocks:
-                blocks[-1][1].append(sentence.text)
-        return [(label, Evidence("\n\n".join(texts))) for label, texts in blocks]
+        blocks: dict[int, tuple[str, list[str]]] = {}
+        current: int | None = None
+        for sentence in evidence.scoped("case"):
+            found = _ORDINAL.search(sentence.text)
+            if found:
+                current = _ordinal(found)
+                blocks.setdefault(current, (_label(found), []))
+            if current is not None:
+                blocks[current][1].append(sentence.text)
+        return [
+            (label, Evidence("\n\n".join(texts))) for _, (label, texts) in sorted(blocks.items())
+        ]
+
+
+def _series_count(text: str) -> int:
+    """The patients a sentence says the document describes (0 when it says nothing)."""
+    count = 0
+    for match in _COUNT.finditer(text):
+        word = match.group(1).lower()
+        count = max(count, int(word) if word.isdigit() else _COUNT_WORDS.get(word, 0))
+    for match in _ORDINAL.finditer(text):
+        count = max(count, _ordinal(match))
+    return count if count <= MAX_SERIES else 0
+
+
+def _ordinal(match: re.Match[str]) -> int:
+    word = (match.group(1) or match.group(3)).lower()
+    if word.isdigit():
+        return int(word)
+    return _ORDINALS.get(word, _ROMAN.get(word, 0))
+
+
+def _label(match: re.Match[str]) -> str:
+    """The label a case series gives a patient: "Case 2" as written, or "Case 2" for "second case"."""
+    if match.group(3):
+        return match.group(0).strip().capitalize()
+    return f"{match.group(2).capitalize()} {_ordinal(match)}"
 
 
 def _options(found: list[Candidate], ask: Ask) -> dict[Any, Candidate]:
