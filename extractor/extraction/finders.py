@@ -26,6 +26,11 @@ _NEGATION = re.compile(
     r"ruled\s+out|exclud\w*|non|denied|lack\s+of)\b[^.;:]{0,30}$",
     re.IGNORECASE,
 )
+_POST_NEGATION = re.compile(
+    r"[^.;:]{0,25}?\b(?:(?:was|were|is|are|has been|had been)\s+)?(?:not\s+(?:seen|found|detected|"
+    r"identified|present|observed|confirmed|shown)|excluded|ruled\s+out|absent|unlikely)\b",
+    re.IGNORECASE,
+)
 _AGE = re.compile(
     r"\b(\d{1,3})[\s-]*(?:year|yr)s?[\s-]*old\b|\baged\s+(\d{1,3})\b|"
     r"\b(\d{1,3})\s+years?\s+of\s+age\b|\bage\s+(?:of\s+)?(\d{1,3})\b|\b(\d{1,3})\s*y/?o\b",
@@ -96,9 +101,11 @@ _METADATA_LINE = re.compile(
 )
 
 
-def negated(text: str, start: int) -> bool:
-    """Whether the mention starting at ``start`` of ``text`` is negated by the words before it."""
-    return bool(_NEGATION.search(text[max(0, start - 45) : start]))
+def negated(text: str, start: int, end: int | None = None) -> bool:
+    """Whether the mention at ``[start, end)`` of ``text`` is negated, before or after it."""
+    if _NEGATION.search(text[max(0, start - 45) : start]):
+        return True
+    return end is not None and bool(_POST_NEGATION.match(text, end))
 
 
 def _near_cue(vocab: Vocabulary, cue: str, sentence: Sentence, start: int, end: int) -> bool:
@@ -114,7 +121,7 @@ def mentions(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]
     found = []
     for sentence in evidence.scoped(ask.scope):
         for mention in vocab.find(ask.vocabulary, sentence.text):
-            if negated(sentence.text, mention.start):
+            if negated(sentence.text, mention.start, mention.end):
                 continue
             if ask.cue and not _near_cue(vocab, ask.cue, sentence, mention.start, mention.end):
                 continue
@@ -178,7 +185,7 @@ def metastatic(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidat
     found = []
     for sentence in evidence.scoped(ask.scope):
         for start, end in vocab.find_cues(ask.cue, sentence.text):
-            value = not negated(sentence.text, start)
+            value = not negated(sentence.text, start, end)
             found.append(evidence.candidate(value, sentence, start, end))
     return found
 

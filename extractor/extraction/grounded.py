@@ -30,7 +30,7 @@ from pydantic import BaseModel, create_model
 
 from extractor.config import StrategyName
 from extractor.extraction.evidence import Candidate, Evidence
-from extractor.extraction.finders import FINDERS
+from extractor.extraction.finders import FINDERS, negated
 from extractor.extraction.items import ITEM_FINDERS
 from extractor.extraction.prompts import Prompt, fill
 from extractor.model.base import Completion, ModelClient, Usage
@@ -218,7 +218,11 @@ class Grounded:
             kind, n = "case_report", 1
         else:
             kind, n = "other", None
-        nen = any(vocab.find_cues("reports_nen", s.text) for s in case)
+        nen = any(
+            not negated(s.text, start, end)
+            for s in case
+            for start, end in vocab.find_cues("reports_nen", s.text)
+        )
         return {"document_type": kind, "reports_nen": kind != "other" and nen, "n_patients": n}
 
     def _patients(
@@ -262,7 +266,7 @@ def _ordinal(match: re.Match[str]) -> int:
 
 
 def _label(match: re.Match[str]) -> str:
-    """The label a case series gives a patient: "Case 2" as written, or "Case 2" for "second case"."""
+    """A series patient's label: "Case 2" as written, or "Case 2" for "the second case"."""
     if match.group(3):
         return match.group(0).strip().capitalize()
     return f"{match.group(2).capitalize()} {_ordinal(match)}"

@@ -63,7 +63,7 @@ def imaging(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
     items: dict[tuple[str, str | None], dict[str, Any]] = {}
     for sentence in _case(evidence):
         text = sentence.text
-        modalities = [m for m in vocab.find("modality", text) if not negated(text, m.start)]
+        modalities = [m for m in vocab.find("modality", text) if not negated(text, m.start, m.end)]
         tracers = [m.term.value for m in vocab.find("tracer", text)]
         tracer = tracers[0] if len(set(tracers)) == 1 else None
         modalities_found: list[tuple[str, str | None]]
@@ -120,14 +120,14 @@ def treatments(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
         responses = [m.term.value for m in vocab.find("response", text)]
         response = responses[0] if len(set(responses)) == 1 else None
         for mention in vocab.find("agent", text):
-            if negated(text, mention.start):
+            if negated(text, mention.start, mention.end):
                 continue
             kind = mention.term.implies or "other"
             typed_with_agent.add(kind)
             key: tuple[str, str | None] = (kind, mention.term.value)
             items.setdefault(key, _treatment(key, response, evidence, sentence, mention.start))
         for mention in vocab.find("treatment_type", text):
-            if negated(text, mention.start):
+            if negated(text, mention.start, mention.end):
                 continue
             key = (mention.term.value, None)
             items.setdefault(key, _treatment(key, response, evidence, sentence, mention.start))

@@ -133,3 +133,15 @@ def test_a_case_series_fills_one_patient_per_labelled_case() -> None:
     assert [(p.label, p.age_years, p.sex, p.who_grade) for p in record.patients] == [
         ("Case 1", 45, "male", "G1"), ("Case 2", 52, "female", "G2"),
     ]  # fmt: skip
+
+
+def test_a_neuroendocrine_tumour_ruled_out_is_not_reported() -> None:
+    text = ("Case presentation\nA 61-year-old man had a jejunal mass. A neuroendocrine tumour "
+            "was ruled out; histology showed a gastrointestinal stromal tumour.")  # fmt: skip
+    record = run(text).record
+    assert (record.document_type, record.reports_nen, record.patients) == ("case_report", False, [])
+
+
+def test_metastases_not_found_after_the_word_is_a_stated_absence() -> None:
+    text = "Case report\nA 40-year-old woman had a gastric carcinoid. Metastases were not found."
+    assert run(text).record.patients[0].metastatic is False
