@@ -128,6 +128,12 @@ class Evidence:
             s for s in self.sentences if s.start < FRONT_CHARS or self.parts[s.index] == "front"
         ]
 
+    def is_line(self, sentence: Sentence) -> bool:
+        """Whether ``sentence`` is a whole line of the text (a title, a heading, a label)."""
+        before = self.text[sentence.start - 1] if sentence.start else "\n"
+        after = self.text[sentence.end] if sentence.end < len(self.text) else "\n"
+        return before == "\n" and after in "\r\n"
+
     def head_lines(self) -> list[tuple[int, str]]:
         """The lines of the document's head with their offsets (citation lines stay whole)."""
         lines, offset = [], 0

@@ -94,6 +94,7 @@ _JSON_KEY = re.compile(
     r'(?:\{\s*"name"\s*:\s*)?"?([^",}{\n]+)"?',
     re.IGNORECASE,
 )
+_LABEL_LINE = re.compile(r"^\s*[\w ]{2,30}\s*:")
 _METADATA_LINE = re.compile(
     r"doi|https?://|www\.|issn|©|copyright|received|accepted|published|vol\.|volume|"
     r"\bpages?\b|correspond|e-?mail|@|licen[cs]e|open access",
@@ -238,17 +239,31 @@ def journal(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
 
 
 def title(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """The title named by a label or key, else the first line that reads like a title."""
+    """The title named by a label or key, else the first title-like line of the head.
+
+    A title-like line has 4 to 45 words, starts with a capital and is no
+    metadata; one that names the subject (a neuroendocrine neoplasm, a case
+    report) beats an earlier one that does not (a web page's banner).
+    """
     found = _labelled(evidence, {"title"})
     if found:
         return found[:1]
-    for sentence in evidence.front():
-        line = sentence.text.strip()
-        words = line.split()
-        if 4 <= len(words) <= 45 and not _METADATA_LINE.search(line) and line[0].isupper():
-            found.append(evidence.candidate(line.rstrip("."), sentence, 0, len(sentence.text)))
-            break
-    return found
+    lines = [
+        (offset, line.strip())
+        for offset, line in evidence.head_lines()
+        if 4 <= len(line.split()) <= 45 and line.strip()[:1].isupper()
+        and not _METADATA_LINE.search(line) and not _LABEL_LINE.match(line)
+    ]  # fmt: skip
+    on_topic = [
+        (offset, line)
+        for offset, line in lines
+        if vocab.find_cues("reports_nen", line) or vocab.find_cues("title", line)
+    ]
+    chosen = (on_topic or lines)[:1]
+    return [
+        evidence.candidate_at(line.rstrip("."), offset, offset + len(line))
+        for offset, line in chosen
+    ]
 
 
 def _labelled(evidence: Evidence, keys: set[str]) -> list[Candidate]:
