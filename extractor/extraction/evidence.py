@@ -56,6 +56,8 @@ class Candidate:
     sentence: int
     quote: str
     surface: str = ""
+    weight: float = 1.0
+    meaning: Any = None
 
 
 def heading_part(line: str) -> Part | None:

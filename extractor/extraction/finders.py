@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from extractor.extraction.evidence import Candidate, Evidence
 from extractor.extraction.sentences import Sentence
@@ -21,6 +22,7 @@ from extractor.record.vocabulary import Vocabulary
 
 Finder = Callable[[Evidence, Ask, Vocabulary], list[Candidate]]
 
+TITLE_CHARS = 600  # a whole line this early in the document is taken for its title
 _NEGATION = re.compile(
     r"\b(?:no|not|nor|neither|without|negative\s+for|absence\s+of|absent|free\s+of|"
     r"ruled\s+out|exclud\w*|non|denied|lack\s+of)\b[^.;:]{0,30}$",
@@ -109,34 +111,61 @@ def negated(text: str, start: int, end: int | None = None) -> bool:
     return end is not None and bool(_POST_NEGATION.match(text, end))
 
 
-def _near_cue(vocab: Vocabulary, cue: str, sentence: Sentence, start: int, end: int) -> bool:
-    window = 60
+def _near_cue(
+    vocab: Vocabulary, cue: str, sentence: Sentence, start: int, end: int, *, window: int = 60
+) -> bool:
     return any(
         s - window <= end and start <= e + window for s, e in vocab.find_cues(cue, sentence.text)
     )
 
 
 def mentions(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """Every non-negated mention of ``ask.vocabulary`` in scope (near ``ask.cue`` if set)."""
+    """Every non-negated mention of ``ask.vocabulary`` in scope (``near``/``avoid`` cues held)."""
     assert ask.vocabulary is not None
     found = []
     for sentence in evidence.scoped(ask.scope):
         for mention in vocab.find(ask.vocabulary, sentence.text):
             if negated(sentence.text, mention.start, mention.end):
                 continue
-            if ask.cue and not _near_cue(vocab, ask.cue, sentence, mention.start, mention.end):
+            if ask.near and not _near_cue(vocab, ask.near, sentence, mention.start, mention.end):
+                continue
+            if ask.avoid and _near_cue(vocab, ask.avoid, sentence, mention.start, mention.end):
                 continue
             found.append(
-                evidence.candidate(mention.term.value, sentence, mention.start, mention.end)
+                replace(
+                    evidence.candidate(mention.term.value, sentence, mention.start, mention.end),
+                    weight=_weight(
+                        evidence, vocab, ask, sentence, start=mention.start, end=mention.end
+                    ),
+                    meaning=mention.term.value,
+                )
             )
     return found
 
 
 def site_text(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """The document's own words for each site mention (the mention as written)."""
-    return [
-        Candidate(c.surface, c.sentence, c.quote, c.surface) for c in mentions(evidence, ask, vocab)
-    ]
+    """The document's own words for each site mention, without the tumour's own words."""
+    found = []
+    for candidate in mentions(evidence, ask, vocab):
+        words = candidate.surface
+        for start, end in reversed(vocab.find_cues("reports_nen", words)):
+            words = words[:start] + words[end:]
+        words = " ".join(words.split()).strip(" ,;-")
+        if words:
+            found.append(replace(candidate, value=words))
+    return found
+
+
+def _weight(
+    evidence: Evidence, vocab: Vocabulary, ask: Ask, sentence: Sentence, *, start: int, end: int
+) -> float:
+    """How much a mention counts when the most stated value is picked."""
+    weight = 1.0
+    if ask.prefer and _near_cue(vocab, ask.prefer, sentence, start, end, window=30):
+        weight += 1.0
+    if sentence.start < TITLE_CHARS and evidence.is_line(sentence):
+        weight += 2.0  # a title names the report's subject
+    return weight
 
 
 def age(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:

@@ -141,10 +141,14 @@ class Grounded:
         return self.vocab or vocabulary()
 
     async def _field(
-        self, path: str, ask: Ask, evidence: Evidence, asker: _Asker, sources: dict[str, str]
-    ) -> tuple[Any, str | None]:
+        self, path: str, ask: Ask, evidence: Evidence, asker: _Asker, sources: dict[str, str],
+        *, siblings: dict[str, Any] | None = None,
+    ) -> tuple[Any, str | None]:  # fmt: skip
         """The value of one scalar field and its quote, with its mechanism in ``sources``."""
         found = FINDERS[ask.finder](evidence, ask, self._vocab())
+        if ask.words_of is not None:
+            meant = (siblings or {}).get(ask.words_of)
+            found = [c for c in found if meant is not None and c.meaning == meant]
         if not found:
             sources[path] = "none"
             return None, None
@@ -177,7 +181,9 @@ class Grounded:
                 value, quote = self._values(evidence, ask, patient.get(ask.unlike or ""))
                 sources[f"{path}.{name}"] = "rule" if value else "none"
             else:
-                value, quote = await self._field(f"{path}.{name}", ask, evidence, asker, sources)
+                value, quote = await self._field(
+                    f"{path}.{name}", ask, evidence, asker, sources, siblings=patient
+                )
             patient[name] = value
             if quote is not None and value not in (None, []):
                 patient["evidence"][name] = quote
@@ -274,7 +280,9 @@ def _label(match: re.Match[str]) -> str:
 
 def _options(found: list[Candidate], ask: Ask) -> dict[Any, Candidate]:
     """The distinct candidate values, most often stated first, each with its first quote."""
-    counts = Counter(c.value for c in found)
+    counts: Counter[Any] = Counter()
+    for candidate in found:
+        counts[candidate.value] += candidate.weight
     first: dict[Any, Candidate] = {}
     for candidate in found:
         first.setdefault(candidate.value, candidate)

@@ -40,7 +40,10 @@ class Ask:
     for a state at the last follow-up, ``most`` often mentioned, ``max``,
     ``any_true`` for a yes that any sentence states). ``many`` makes the field
     a list of every distinct value stated, leaving out the value of the sibling
-    field named by ``unlike`` (a primary site is not a metastasis).
+    field named by ``unlike`` (a primary site is not a metastasis). A mention
+    close to the ``prefer`` cue, or in the title, weighs more when ``most``
+    picks. ``words_of`` keeps only the words that name the value chosen for
+    the sibling field it names (the primary site's own words).
     """
 
     finder: Finder
@@ -53,6 +56,8 @@ class Ask:
     pick: Pick = "first"
     many: bool = False
     unlike: str | None = None
+    prefer: str | None = None
+    words_of: str | None = None
 
 
 def asks(model: type[BaseModel]) -> dict[str, Ask]:

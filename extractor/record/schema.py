@@ -165,16 +165,12 @@ ASK_SITE = Ask(
     "mentions",
     "Where is the primary tumour?",
     vocabulary="primary_site",
-    avoid="metastatic",
+    prefer="reports_nen",
     pick="most",
 )
-ASK_SITE_TEXT = Ask(
-    "site_text",
-    "Which words name the primary site?",
-    vocabulary="primary_site",
-    avoid="metastatic",
-    pick="most",
-)
+ASK_SITE_TEXT = Ask("site_text", "Which words name the primary site?", vocabulary="primary_site",
+                    prefer="reports_nen", pick="most",
+                    words_of="primary_site")  # fmt: skip
 ASK_DIFFERENTIATION = Ask(
     "mentions",
     "Is the tumour well or poorly differentiated?",
