@@ -106,7 +106,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    revision = 1
+    revision = 2  # bump whenever a finder, a marker or the vocabulary changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
