@@ -88,3 +88,26 @@ class ExtractionFailed(ExtractorError):
         self.attempts = attempts
         self.last_output = last_output
         self.usage = usage
+
+
+class LabelInvalid(ExtractorError):
+    """A label that does not fit the schema, or whose evidence is not in its document.
+
+    ``errors`` lists each problem as ``{"path": "patients[0].age_years", "message": ...}``.
+    """
+
+    kind = "label"
+
+    def __init__(self, message: str, *, errors: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class LabelConflict(ExtractorError):
+    """A label changed since the version an edit started from (another tab or reviewer)."""
+
+    kind = "conflict"
+
+    def __init__(self, message: str, *, current: str) -> None:
+        super().__init__(message)
+        self.current = current

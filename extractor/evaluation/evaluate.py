@@ -21,6 +21,7 @@ from extractor.errors import InputError
 from extractor.evaluation.gold import GoldSet
 from extractor.evaluation.scoring import FIELDS, EvalScore, score_run
 from extractor.io.runfile import latest_lines
+from extractor.model.secrets import mask, redact_url
 from extractor.record.grounding import require_grounding
 from extractor.record.schema import CaseReport
 
@@ -35,7 +36,10 @@ class RunRecords:
 
 
 def read_run(path: Path) -> RunRecords:
-    """Read an ``extractor extract`` output file (the later line of a document wins)."""
+    """Read an ``extractor extract`` output file (the later line of a document wins).
+
+    Error messages are masked (``extractor.model.secrets``), since results are committed.
+    """
     records: dict[str, CaseReport] = {}
     failed: dict[str, str] = {}
     provenance: list[dict[str, Any]] = []
@@ -48,7 +52,7 @@ def read_run(path: Path) -> RunRecords:
                     f"{path}: the line of {line.doc_id!r} is not a valid record: {e}"
                 ) from e
         else:
-            failed[line.doc_id] = (line.error or {}).get("message", "no record")
+            failed[line.doc_id] = mask((line.error or {}).get("message", "no record"))
         provenance.append(asdict(line.provenance))
     return RunRecords(records=records, failed=failed, provenance=provenance)
 
@@ -107,7 +111,7 @@ def _run_facts(run: RunRecords) -> dict[str, Any]:
     n = max(1, len(run.provenance))
     return {
         "model": first.get("model"),
-        "endpoint": first.get("endpoint"),
+        "endpoint": redact_url(str(first["endpoint"])) if first.get("endpoint") else None,
         "prompt": first.get("prompt"),
         "prompt_sha256": first.get("prompt_sha256"),
         "strategy": first.get("strategy", "whole"),

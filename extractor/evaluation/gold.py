@@ -2,8 +2,9 @@
 
 Any folder with that layout is a gold set. ``check_gold`` lists every
 problem file by file: a label that does not load into the schema, a label
-without its document or a document without its label, and an evidence quote
-that does not occur in its document (after whitespace and case normalisation).
+without its document or a document without its label, two documents with
+one id (``x.txt`` beside ``x.md``), and an evidence quote that does not
+occur in its document (after whitespace and case normalisation).
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ def _scan(directory: Path) -> tuple[dict[str, GoldItem], Problems]:
     problems: Problems = {}
     documents: dict[str, Document] = {}
     doc_paths = list(iter_paths([docs_dir]))
+    first_path: dict[str, Path] = {}
     for path in doc_paths:
+        if (first := first_path.setdefault(path.stem, path)) != path:
+            problems.setdefault(str(path), []).append(
+                f"two documents have the id {path.stem!r}: {first} and {path}; keep one"
+            )
+            continue
         try:
             documents[path.stem] = read_document(path)
         except InputError as e:

@@ -9,6 +9,7 @@ error, Ctrl-C or a budget stops it after the lines in flight are written.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.config import ModelConfig, RunSettings
-from extractor.errors import ConfigError, InputError, InternalError, ProviderError
+from extractor.errors import ConfigError, InternalError, ProviderError
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.limits import Budget, RateLimiter
@@ -74,9 +75,13 @@ Progress = Callable[[RunSummary], None]
 
 
 def _inputs(inputs: Iterable[Path], output: Path | None) -> Iterator[Path]:
-    """The input files, leaving out the run's own output (it may sit in an input folder)."""
-    own = output.resolve() if output is not None else None
-    return (path for path in iter_paths(inputs) if path.resolve() != own)
+    """The input files, leaving out the run's own output (it may sit in an input folder).
+
+    ``os.path.realpath``, unlike ``Path.resolve``, does not raise on a symlink loop
+    (which is an input like any other, and gets its error line).
+    """
+    own = os.path.realpath(output) if output is not None else None
+    return (path for path in iter_paths(inputs) if os.path.realpath(path) != own)
 
 
 def planned_documents(
@@ -91,10 +96,25 @@ def planned_documents(
 def count_planned(
     inputs: Iterable[Path], shard: tuple[int, int] | None, output: Path | None = None
 ) -> int:
-    """How many documents the run plans, without reading their text (JSONL ids are read)."""
-    return sum(
-        shard is None or in_shard(doc_id, *shard) for doc_id in iter_ids(_inputs(inputs, output))
-    )
+    """How many documents the run plans, without reading their text (JSONL ids are read).
+
+    Two documents with one id (``a/case.txt`` and ``b/case.txt``, ``x.txt``
+    beside ``x.md``, an id repeated in a corpus) are a ``ConfigError`` naming
+    both, found in the same pass, which keeps only the set of ids.
+    """
+    inputs = list(inputs)
+    seen: set[str] = set()
+    planned = 0
+    for doc_id, source in iter_ids(_inputs(inputs, output)):
+        if doc_id in seen:
+            first = next(s for i, s in iter_ids(_inputs(inputs, output)) if i == doc_id)
+            raise ConfigError(
+                f"two documents have the id {doc_id!r}: {first} and {source}; "
+                "each document id must be unique in a run (rename one, or run them apart)"
+            )
+        seen.add(doc_id)
+        planned += shard is None or in_shard(doc_id, *shard)
+    return planned
 
 
 async def run_extraction(
@@ -107,8 +127,9 @@ async def run_extraction(
     """Extract every planned document not already in ``output`` into it, one line each.
 
     ``settings`` gives the concurrency (None: 1), the budget, the shard and
-    whether to start afresh or retry failures. No supported document at all
-    is a ``ConfigError``, raised before the output is touched.
+    whether to start afresh or retry failures. No supported document at all,
+    or two documents with one id, is a ``ConfigError``, raised before the
+    output is touched or a model called.
     """
     settings = settings or RunSettings()
     summary = RunSummary(planned=count_planned(inputs, settings.shard, output))
@@ -125,7 +146,12 @@ async def run_extraction(
 
 
 class _Runner:
-    """Schedules documents onto ``concurrency`` slots and writes each line as it finishes."""
+    """Schedules documents onto ``concurrency`` slots and writes each line as it finishes.
+
+    A provider failure costs its document an error line; the run stops only
+    when ``stop_after_failures`` documents in a row failed at the endpoint
+    (cache hits and unreadable inputs neither count nor break the row).
+    """
 
     def __init__(
         self,
@@ -141,7 +167,8 @@ class _Runner:
         self.summary = summary
         self.on_progress = on_progress
         self.slots = asyncio.Semaphore(settings.concurrency or 1)
-        self.seen: dict[str, str] = {}
+        self.stop_after_failures = settings.stop_after_failures
+        self.failures_in_a_row = 0
         self.fatal: BaseException | None = None
 
     async def run(self, items: Iterable[Document | Unreadable]) -> None:
@@ -193,14 +220,7 @@ class _Runner:
         if done is not None and done.sha256 == document.sha256:
             self._skip()
             return None
-        if (first := self.seen.get(document.id)) is not None:
-            error = InputError(
-                f"{document.source}: duplicate document id {document.id!r} (also {first})"
-            )
-            self._write(self.extractor.unreadable(document.id, document.source, error))
-            return None
-        self.seen[document.id] = document.source
-        return document
+        return document  # ids are unique in a run: count_planned checked them
 
     async def _extract(self, document: Document) -> None:
         try:
@@ -215,7 +235,26 @@ class _Runner:
     def _write(self, line: ResultLine) -> None:
         self.out.write(line.to_json())
         self.summary.add(line)
+        self._count_failures(line)
         self.on_progress(self.summary)
+
+    def _count_failures(self, line: ResultLine) -> None:
+        """Track provider failures in a row; stop the run once there are too many."""
+        kind = None if line.error is None else line.error.get("kind")
+        if line.provenance.cache_hit or kind not in {None, "provider", "validation"}:
+            return  # the endpoint was not asked: the row is neither longer nor broken
+        if kind != "provider":
+            self.failures_in_a_row = 0  # the endpoint answered
+            return
+        self.failures_in_a_row += 1
+        if self.failures_in_a_row >= self.stop_after_failures and self.fatal is None:
+            message = line.error.get("message", "") if line.error else ""
+            self.fatal = ProviderError(
+                f"the model endpoint failed {self.failures_in_a_row} documents in a row "
+                f"(the last: {message}); stopping. Check the endpoint, then re-run the same "
+                "command with --retry-failed",
+                fatal=True,
+            )
 
     def _skip(self) -> None:
         self.summary.skipped += 1

@@ -5,7 +5,8 @@ connection errors, an unreadable response body) are retried with exponential
 backoff and jitter, honouring ``Retry-After``. Client errors (400, 401, 403,
 404, 422) fail at once. Re-asking the model after output that does not
 validate is bounded separately (``ModelConfig.max_reasks``, done by
-Instructor); this module only handles the transport.
+Instructor); this module only handles the transport. Messages are masked
+(``extractor.model.secrets``): an endpoint echoing the key gets it hidden.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import openai
 import tenacity
 
 from extractor.errors import ProviderError
+from extractor.model.secrets import mask
 
 T = TypeVar("T")
 
@@ -92,7 +94,11 @@ def retry_after_seconds(error: BaseException) -> float | None:
 
 
 def describe(error: BaseException) -> ProviderError:
-    """A ``ProviderError`` with a message that says what failed and what to do."""
+    """A ``ProviderError`` with a masked message that says what failed and what to do.
+
+    401, 403 and 404 are fatal (they recur for every document); a connection
+    that failed is not (the client decides when an endpoint never answered).
+    """
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
         hint = {
@@ -100,20 +106,22 @@ def describe(error: BaseException) -> ProviderError:
             403: "the key has no access to this model or endpoint",
             404: "check --model and --base-url (the endpoint should end in /v1)",
         }.get(status, "")
-        detail = _error_detail(error)
+        detail = mask(_error_detail(error))
         message = f"HTTP {status} from the model endpoint: {detail}" + (f"; {hint}" if hint else "")
         return ProviderError(message, original=error, status=status, fatal=status in FATAL_STATUS)
-    if isinstance(error, openai.APIConnectionError) and not isinstance(
-        error, openai.APITimeoutError
-    ):
-        return ProviderError(
-            f"cannot reach the model endpoint: {error}; is the server running?",
-            original=error,
-            fatal=True,
-        )
+    if is_unreachable(error):
+        message = mask(f"cannot reach the model endpoint: {error}; is the server running?")
+        return ProviderError(message, original=error)
     if isinstance(error, openai.APITimeoutError):
         return ProviderError("the model endpoint timed out", original=error)
-    return ProviderError(f"bad response from the model endpoint: {error}", original=error)
+    return ProviderError(mask(f"bad response from the model endpoint: {error}"), original=error)
+
+
+def is_unreachable(error: BaseException | None) -> bool:
+    """True when ``error`` is a connection that failed (refused, dropped), not a timeout."""
+    return isinstance(error, openai.APIConnectionError) and not isinstance(
+        error, openai.APITimeoutError
+    )
 
 
 def _error_detail(error: openai.APIStatusError) -> str:

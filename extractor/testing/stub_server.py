@@ -12,6 +12,9 @@ repeat); otherwise ``default``. Every answer waits ``latency`` seconds first.
 - ``"malformed"``: HTTP 200 whose body is not JSON;
 - ``"truncated"``: a tool call cut short, with ``finish_reason: "length"``;
 - ``"drop"``: closes the connection without answering.
+
+With ``echo_auth``, error bodies repeat the request's path and
+``Authorization`` header, as a careless gateway does (tests of key masking).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from extractor.testing.fake import minimal_record
@@ -44,6 +48,7 @@ class StubState:
     latency: float = 0.0
     faults: dict[str, float] = field(default_factory=dict)
     seed: int = 0
+    echo_auth: bool = False
     requests: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     served: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -141,9 +146,10 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
             else:
                 status = int(behaviour)
-                error = {
-                    "error": {"message": f"stub says {status}", "type": "stub", "code": status}
-                }
+                message = f"stub says {status}"
+                if state.echo_auth:
+                    message += f" to {self.path} ({self.headers.get('Authorization')})"
+                error = {"error": {"message": message, "type": "stub", "code": status}}
                 headers = {"Retry-After": f"{state.retry_after:g}"} if status == 429 else None
                 self._send(status, json.dumps(error).encode(), headers)
 
@@ -179,8 +185,10 @@ def main() -> None:
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--record", type=Path, help="JSON file of the record to answer with")
     args = parser.parse_args()
-    with stub_server(minimal_record(), latency=args.latency) as (url, _):
+    record = json.loads(args.record.read_text()) if args.record else minimal_record()
+    with stub_server(record, latency=args.latency) as (url, _):
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
         threading.Event().wait()

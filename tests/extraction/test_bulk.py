@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from pydantic import BaseModel
 
 from extractor.config import RunSettings
-from extractor.errors import ExtractionFailed
+from extractor.errors import ExtractionFailed, ProviderError
 from extractor.extraction.bulk import RunSummary, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
@@ -198,3 +199,19 @@ def test_an_unexpected_exception_becomes_an_internal_error_line(tmp_path: Path) 
     errors = [json.loads(x)["error"] for x in out.read_text().splitlines()]
     (error,) = [e for e in errors if e]
     assert error == {"kind": "internal", "message": "IndexError: list index out of range"}
+
+
+def test_provider_failures_in_a_row_stop_the_run_and_an_answer_breaks_the_row(
+    tmp_path: Path,
+) -> None:
+    """Two failures, an answer, then three failures in a row: stopped after the third."""
+    inputs = docs(tmp_path / "d", 10)
+    out = tmp_path / "o.jsonl"
+    down = ProviderError("cannot reach the model endpoint: Connection error.")
+    invalid = ExtractionFailed("did not validate", attempts=1)
+    client = FakeClient([down, down, invalid, down, down, down], default=minimal_record())
+    with pytest.raises(ProviderError, match="failed 3 documents in a row") as info:
+        run(inputs, out, extractor(client), stop_after_failures=3)
+    assert info.value.fatal
+    kinds = [(json.loads(line)["error"] or {}).get("kind") for line in out.read_text().splitlines()]
+    assert kinds == ["provider", "provider", "validation", "provider", "provider", "provider"]

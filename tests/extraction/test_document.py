@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from extractor.config import DEFAULT_PROMPT, RunSettings
-from extractor.errors import ExtractionFailed, ProviderError
+from extractor.errors import ConfigError, ExtractionFailed, ProviderError
 from extractor.extraction.bulk import RunSummary, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
@@ -129,17 +129,19 @@ def test_fatal_provider_error_stops_the_run_but_keeps_written_lines(tmp_path: Pa
     assert [line["doc_id"] for line in read_lines(out)] == ["doc0"]
 
 
-def test_duplicate_document_ids_are_reported(tmp_path: Path, fake: FakeClient) -> None:
+def test_duplicate_document_ids_are_refused_before_anything_is_written(
+    tmp_path: Path, fake: FakeClient
+) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "x.txt").write_text("one")
     (tmp_path / "b" / "x.txt").write_text("two")
     out = tmp_path / "out.jsonl"
-    run([tmp_path / "a", tmp_path / "b"], out, make_extractor(fake, None))
-    ok, duplicate = sorted(read_lines(out), key=lambda line: line["error"] is not None)
-    assert ok["error"] is None
-    assert ok["source"].endswith("a/x.txt")
-    assert "duplicate document id" in duplicate["error"]["message"]
+    with pytest.raises(ConfigError, match="two documents have the id 'x'") as info:
+        run([tmp_path / "a", tmp_path / "b"], out, make_extractor(fake, None))
+    assert f"{tmp_path / 'a' / 'x.txt'} and {tmp_path / 'b' / 'x.txt'}" in str(info.value)
+    assert not out.exists()
+    assert fake.requests == []
 
 
 def test_output_that_did_not_validate_is_cached_but_transport_failures_are_not(

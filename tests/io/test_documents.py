@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -377,3 +378,47 @@ def test_jsonl_is_streamed_not_loaded_whole(tmp_path: Path) -> None:
     path.write_text("")  # truncates the file the generator still has open
     rest = list(items)
     assert 0 < len(rest) < 1_000  # only what its read buffer already held (the last line cut)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a" * 9000 + b"\x00 and more", "binary"),  # a NUL past the first 8 KB is binary too
+        ("text\x00".encode("utf-16"), "binary"),
+        (b"\xff\xfe" + b"\x00\xd8", "not UTF-16"),  # a lone surrogate
+    ],
+)
+def test_nul_anywhere_and_broken_utf16_are_input_errors(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_document(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_decoded(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "doc.txt"
+    bom = b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff"
+    path.write_bytes(bom + "Café: a 54-year-old".encode(encoding))
+    assert read_document(path).text == "Café: a 54-year-old"
+
+
+def test_entries_that_are_not_regular_files_are_unreadable_not_skipped(tmp_path: Path) -> None:
+    """A symlink loop, a dangling link and a FIFO each get an error; the FIFO is never opened."""
+    (tmp_path / "ok.txt").write_text("fine")
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    (tmp_path / "gone.md").symlink_to("missing.md")
+    os.mkfifo(tmp_path / "fifo.txt")
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    (tmp_path / "folder.txt").mkdir()  # a folder named like a document is a folder
+    found = {item.id: item for item in iter_documents([tmp_path])}
+    assert sorted(found) == ["fifo", "gone", "loop", "ok", "pipe"]
+    assert isinstance(found["ok"], Document)
+    messages = {i: str(item.error) for i, item in found.items() if isinstance(item, Unreadable)}
+    assert "symbolic links" in messages["loop"]
+    assert "No such file" in messages["gone"]
+    assert "not a regular file (a FIFO)" in messages["fifo"]
+    assert "not a regular file (a FIFO)" in messages["pipe"]
+    assert [i for i, _ in documents.iter_ids(iter_paths([tmp_path]))] == list(found)

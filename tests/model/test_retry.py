@@ -199,3 +199,30 @@ def test_an_answer_cut_at_the_token_limit_is_not_reasked() -> None:
         with pytest.raises(ExtractionFailed, match="token limit") as info:
             complete_via(url)
     assert len(state.requests) == info.value.attempts == 1
+
+
+def test_a_dropped_connection_is_fatal_only_while_the_endpoint_never_answered() -> None:
+    """Nothing listening stops a run; once the endpoint has answered, a drop costs one call."""
+
+    async def two_calls(url: str) -> list[ProviderError | None]:
+        config = ModelConfig(model="stub", base_url=url)
+        one_try = RetryPolicy(max_attempts=1)
+        outcomes: list[ProviderError | None] = []
+        async with OpenAIClient(config, retry=one_try) as client:
+            for _ in range(2):
+                try:
+                    await client.complete(MESSAGES, CaseReport)
+                    outcomes.append(None)
+                except ProviderError as e:
+                    outcomes.append(e)
+        return outcomes
+
+    with stub_server(minimal_record(), ["drop", "ok"]) as (url, _):
+        never, _ok = asyncio.run(two_calls(url))
+    with stub_server(minimal_record(), ["ok", "drop"]) as (url, _):
+        _ok, later = asyncio.run(two_calls(url))
+    assert never is not None
+    assert never.fatal
+    assert "cannot reach the model endpoint" in str(never)
+    assert later is not None
+    assert not later.fatal
