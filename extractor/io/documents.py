@@ -3,8 +3,10 @@
 Supported: ``.txt`` and ``.md`` (as they are), ``.json`` (an object whose
 text-like fields are rendered as ``key: value`` lines), ``.html``/``.htm``
 (the article text of a saved page, see ``extractor.io.html``), ``.pdf`` (the
-text layer, page by page) and ``.jsonl`` corpora (one ``{"id", "text"}``
-object per line, read lazily by ``iter_documents``). A file that cannot be
+text layer, page by page), ``.jsonl`` corpora (one ``{"id", "text"}``
+object per line, read lazily by ``iter_documents``) and, streamed, JATS and
+PubMed XML (``.xml``/``.nxml``) and ``.tar.gz`` packages of JATS files
+(``extractor.io.xmlstream``). A file that cannot be
 read raises ``InputError`` with a message naming the file and the reason, so
 a run records it and goes on.
 """
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,9 +25,16 @@ from pypdf.errors import DependencyError
 
 from extractor.errors import InputError
 from extractor.hashing import sha256_text
+from extractor.io.files import decode, is_folder, regular_size
 from extractor.io.html import html_text
+from extractor.io.metadata import EMPTY, file_metadata
+from extractor.io.sections import Section, text_sections
+from extractor.io.xmlstream import ARCHIVE_SUFFIXES, MEMBER_SUFFIXES, XmlFailure, iter_xml_path
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".json", ".html", ".htm", ".pdf", ".jsonl"})
+STREAMED_SUFFIXES = MEMBER_SUFFIXES | ARCHIVE_SUFFIXES  # XML: many documents a file, streamed
+SUPPORTED_SUFFIXES = frozenset(
+    {".txt", ".md", ".json", ".html", ".htm", ".pdf", ".jsonl"} | STREAMED_SUFFIXES
+)
 MAX_TEXT_BYTES = 2_000_000
 MAX_FILE_BYTES = 20_000_000  # an HTML page may carry much markup around its text
 MAX_PDF_BYTES = 200_000_000  # a PDF carries its figures (and a scan, its page images)
@@ -39,6 +48,10 @@ class Document:
 
     ``pages`` holds, for a paged source (a PDF), the character offset in
     ``text`` where each page starts: page ``n`` starts at ``pages[n - 1]``.
+    ``sections`` are the titled parts of the text, in order, each with its
+    kind (case, discussion...). ``metadata`` is a read-only mapping of what
+    the input states of ``title``, ``doi`` (bare, lower-case), ``journal``
+    and ``year`` (an int), absent keys unstated; it is not part of the hash.
     """
 
     id: str
@@ -46,11 +59,13 @@ class Document:
     sha256: str
     source: str
     pages: tuple[int, ...] = ()
+    sections: tuple[Section, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=lambda: EMPTY, hash=False)
 
     @classmethod
     def from_text(cls, id: str, text: str, source: str = "<memory>") -> Document:
-        """A document from text in memory (tests, and callers of the library)."""
-        return cls(id=id, text=text, sha256=sha256_text(text), source=source)
+        """A document from text in memory, with the sections a ``.txt`` file would get."""
+        return cls(id, text, sha256_text(text), source, sections=text_sections(text))
 
     def page_at(self, offset: int) -> int | None:
         """The page number (from 1) holding character ``offset``; None if not paged."""
@@ -70,22 +85,32 @@ def iter_paths(inputs: Iterable[Path]) -> Iterator[Path]:
     """Every input file: files as given, directories expanded to their supported files.
 
     A named file is yielded even with an unsupported suffix, so that reading
-    it reports the problem; files found inside directories are filtered by
-    suffix and sorted, hidden files skipped.
+    it reports the problem; entries found inside directories are filtered by
+    suffix and sorted, hidden ones and folders skipped. An entry that is not
+    a regular file (a FIFO, a symlink loop, a dangling link) is yielded too,
+    so that reading it reports why it has no text.
     """
     for path in inputs:
-        if path.is_dir():
+        if is_folder(path):
             for child in sorted(path.rglob("*")):
                 relative = child.relative_to(path)
                 hidden = any(part.startswith(".") for part in relative.parts)
-                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                supported = suffix_of(child) in SUPPORTED_SUFFIXES
+                if supported and not hidden and not is_folder(child):
                     yield child
         else:
             yield path
 
 
+def suffix_of(path: Path) -> str:
+    """The file type of ``path``: its lower-case suffix, ``.tar.gz`` for a gzipped tar."""
+    name = path.name.lower()
+    return ".tar.gz" if name.endswith(".tar.gz") else path.suffix.lower()
+
+
 def iter_documents(inputs: Iterable[Path]) -> Iterator[Document | Unreadable]:
-    """Every document of the inputs, lazily: one per file, one per line of a ``.jsonl``.
+    """Every document of the inputs, lazily: one per file, one per line of a ``.jsonl``,
+    one per article or record of an XML file or archive.
 
     An input that cannot be read (a file, or one line of a corpus) is yielded
     as ``Unreadable`` instead of raised, so a run records it and goes on.
@@ -93,6 +118,9 @@ def iter_documents(inputs: Iterable[Path]) -> Iterator[Document | Unreadable]:
     for path in iter_paths(inputs):
         if path.suffix.lower() == ".jsonl":
             yield from _iter_jsonl(path)
+            continue
+        if suffix_of(path) in STREAMED_SUFFIXES:
+            yield from _iter_xml(path)
             continue
         try:
             yield read_document(path)
@@ -103,27 +131,31 @@ def iter_documents(inputs: Iterable[Path]) -> Iterator[Document | Unreadable]:
             yield Unreadable(path.stem, str(path), error)
 
 
-def iter_ids(paths: Iterable[Path]) -> Iterator[str]:
-    """The document ids ``iter_documents`` gives for ``paths``, without reading the texts.
+def iter_ids(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
+    """The ``(id, source)`` of each document ``iter_documents`` gives, without reading texts.
 
     A JSONL corpus is read line by line for its ids, with the same rule as
-    ``iter_documents`` (so counts and shards agree with the run).
+    ``iter_documents`` (so counts, shards and duplicate checks agree with the run).
     """
     for path in paths:
+        if suffix_of(path) in STREAMED_SUFFIXES:  # ids are in the XML: read as the run will
+            yield from ((item.id, item.source) for item in _iter_xml(path))
+            continue
         if path.suffix.lower() != ".jsonl":
-            yield path.stem
+            yield path.stem, str(path)
             continue
         yielded = False
         try:
+            regular_size(path)
             with path.open("rb") as stream:
                 for number, line in _numbered_lines(stream):
                     if line is None or line.strip():
                         yielded = True
-                        yield _jsonl_line_id(path, number, line)
-        except OSError:
+                        yield _jsonl_line_id(path, number, line), f"{path}:{number}"
+        except (OSError, InputError):
             pass
         if not yielded:
-            yield path.stem
+            yield path.stem, str(path)
 
 
 def _jsonl_line_id(path: Path, number: int, line: bytes | None) -> str:
@@ -140,7 +172,9 @@ def _jsonl_line_id(path: Path, number: int, line: bytes | None) -> str:
 
 def read_document(path: Path) -> Document:
     """Read one file into a ``Document``; raise ``InputError`` saying why it cannot be."""
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
+    if suffix in STREAMED_SUFFIXES:
+        return _one_xml_document(path)
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use {supported}")
@@ -150,17 +184,46 @@ def read_document(path: Path) -> Document:
         )
     limit = MAX_PDF_BYTES if suffix == ".pdf" else MAX_FILE_BYTES
     try:
-        size = path.stat().st_size
+        size = regular_size(path)
         if size > limit:
             raise InputError(f"{path}: file is {size:,} bytes, over the {limit:,} limit")
+        metadata: Mapping[str, Any] = EMPTY
         if suffix == ".pdf":
             text, pages = _pdf_text(path)
         else:
-            text, pages = _to_text(path, suffix, _decode(path, path.read_bytes())), ()
+            content = decode(path, path.read_bytes())
+            text, pages = _to_text(path, suffix, content), ()
+            metadata = file_metadata(suffix, content, text)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
     _check_text(str(path), text)
-    return Document(path.stem, text, sha256_text(text), str(path), pages)
+    sections = text_sections(text)
+    return Document(path.stem, text, sha256_text(text), str(path), pages, sections, metadata)
+
+
+def _one_xml_document(path: Path) -> Document:
+    """The one document of an XML file; ``InputError`` if it holds none or several."""
+    items = _iter_xml(path)
+    first = next(items)
+    if isinstance(first, Unreadable):
+        raise first.error
+    if suffix_of(path) in ARCHIVE_SUFFIXES or next(items, None) is not None:
+        raise InputError(f"{path}: holds several documents; read it with iter_documents")
+    return first
+
+
+def _iter_xml(path: Path) -> Iterator[Document | Unreadable]:
+    """The documents of a JATS or PubMed XML file, or of a ``.tar.gz`` of them, streamed."""
+    for item in iter_xml_path(path):
+        try:
+            if isinstance(item, XmlFailure):
+                raise item.error
+            _check_text(item.source, item.text)
+        except InputError as e:
+            yield Unreadable(item.id, item.source, e)
+            continue
+        sha = sha256_text(item.text)
+        yield Document(item.id, item.text, sha, item.source, (), item.sections, item.metadata)
 
 
 def _check_text(where: str, text: str) -> None:
@@ -207,18 +270,6 @@ def _pdf_pages(path: Path, stream: BinaryIO) -> list[str]:
         ) from e
 
 
-def _decode(path: Path, raw: bytes) -> str:
-    if b"\x00" in raw[:8192]:
-        raise InputError(f"{path}: binary file (contains NUL bytes), not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
-            "convert it to UTF-8"
-        ) from e
-
-
 def _to_text(path: Path, suffix: str, content: str) -> str:
     if suffix == ".json":
         return _json_text(path, content)
@@ -257,6 +308,7 @@ def _iter_jsonl(path: Path) -> Iterator[Document | Unreadable]:
     """The documents of a JSONL corpus, one line at a time (the file is never read whole)."""
     count = 0
     try:
+        regular_size(path)
         with path.open("rb") as stream:
             for number, line in _numbered_lines(stream):
                 if line is not None and not line.strip():
@@ -266,6 +318,9 @@ def _iter_jsonl(path: Path) -> Iterator[Document | Unreadable]:
     except OSError as e:
         error = InputError(f"{path}: cannot read: {e.strerror or e}")
         yield Unreadable(path.stem, str(path), error)
+        return
+    except InputError as e:
+        yield Unreadable(path.stem, str(path), e)
         return
     if not count:
         yield Unreadable(path.stem, str(path), InputError(f"{path}: no documents (empty file)"))
@@ -300,7 +355,7 @@ def _jsonl_document(path: Path, number: int, line: bytes | None) -> Document | U
         _check_text(where, text)
     except InputError as e:
         return Unreadable(doc_id, where, e)
-    return Document(doc_id, text, sha256_text(text), where)
+    return Document(doc_id, text, sha256_text(text), where, sections=text_sections(text))
 
 
 def _jsonl_object(where: str, line: bytes) -> dict[str, Any]:
