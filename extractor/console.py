@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from extractor.evaluation.agree import Accuracy, Agreement
 from extractor.evaluation.evaluate import EvalResult, format_rate
 from extractor.evaluation.scoring import FIELDS
 from extractor.extraction.bulk import RunSummary
@@ -107,3 +110,51 @@ def print_scores(result: EvalResult) -> None:
     )
     if result.missing or result.failed:
         out.print(f"no record for: {', '.join(result.missing + list(result.failed))}")
+
+
+def _accuracy(accuracy: Accuracy) -> str:
+    return f"{format_rate(accuracy.rate)} ({accuracy.right} of {accuracy.judged})"
+
+
+def print_agreement(agreement: Agreement, triage: Path) -> None:
+    """The per-field agreement table, the values to review and, with gold, the accuracy split."""
+    gold = agreement.accuracy
+    title = f"agreement of {len(agreement.runs)} runs ({len(agreement.documents)} documents)"
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("field", no_wrap=True)
+    head = ["slots", "agree", "empty", "differ", "rate"]
+    for column in head + (["acc.\nagreed", "acc.\ndiffer"] if gold is not None else []):
+        table.add_column(column, justify="right", no_wrap=True)
+    for name, c in agreement.fields.items():
+        cells = [name, str(c.slots), str(c.agreed), str(c.empty), str(c.disagreed)]
+        cells.append(format_rate(c.rate))
+        if gold is not None:
+            cells += [format_rate(gold[name].agreed.rate), format_rate(gold[name].disagreed.rate)]
+        table.add_row(*cells)
+    out = Console()
+    out.print(table)
+    overall = agreement.overall
+    lines = [
+        f"agreement [bold]{format_rate(overall.rate)}[/bold] ({overall.agreed} of "
+        f"{overall.slots} slots agree, {overall.empty} of them empty in every run)",
+        f"values to review: [bold]{overall.disagreed}[/bold] -> {escape(str(triage))}",
+    ]
+    split = agreement.overall_accuracy
+    if split is not None:
+        lines.append(
+            f"accuracy against gold ({agreement.gold_documents} documents): agreed values "
+            f"[bold]{_accuracy(split.agreed)}[/bold], disagreed values "
+            f"[bold]{_accuracy(split.disagreed)}[/bold]"
+        )
+    lines += [
+        f"not compared: {escape(doc)} ({escape(why)})" for doc, why in agreement.skipped.items()
+    ]
+    for line in lines:
+        out.print(line, soft_wrap=True, highlight=False)

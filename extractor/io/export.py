@@ -4,6 +4,12 @@ A run (``extractor extract`` output) has one JSON line per document; a case
 series holds several patients. Every export flattens it the same way: one row
 per patient with the document's fields repeated, and one row for a document
 with no patient (or no record at all), so every document is visible.
+
+Beside the primary site, the metastatic sites, the imaging tracers, the
+biomarkers and the treatment agents stand their NCIt codes from the
+vocabulary (``*_ncit`` columns): for a list, one code per item in the item's
+order, joined by "; " like the values, an item without a code left empty
+(``"C12392; "``); the column is empty when no item has one.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from typing import Any
 from extractor.errors import ConfigError, InputError
 from extractor.io.runfile import ResultLine, latest_lines
 from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS
+from extractor.record.vocabulary import vocabulary
 
 DOCUMENT_COLUMNS = ("doc_id", "source", *DOCUMENT_FIELDS)
 PATIENT_COLUMNS = (
-    "patient_index", "label", "age_years", "sex", "primary_site", "primary_site_text",
-    "differentiation", "who_grade", "ki67_percent", "functional_syndrome", "metastatic",
-    "metastatic_sites", "imaging", "biomarkers", "treatments", "outcome_status",
+    "patient_index", "label", "age_years", "sex", "primary_site", "primary_site_ncit",
+    "primary_site_text", "differentiation", "who_grade", "ki67_percent", "functional_syndrome",
+    "metastatic", "metastatic_sites", "metastatic_sites_ncit", "imaging", "imaging_tracer_ncit",
+    "biomarkers", "biomarkers_ncit", "treatments", "treatments_agent_ncit", "outcome_status",
     "outcome_follow_up_months",
 )  # fmt: skip
 RUN_COLUMNS = (
@@ -92,21 +100,49 @@ def _run_values(line: dict[str, Any]) -> dict[str, Any]:
 def _patient_values(patient: dict[str, Any]) -> dict[str, Any]:
     values = {name: patient.get(name) for name in PATIENT_SCALARS}
     outcome = patient.get("outcome") or {}
+    sites = patient.get("metastatic_sites") or []
+    imaging, biomarkers = patient.get("imaging") or [], patient.get("biomarkers") or []
+    treatments = patient.get("treatments") or []
     values.update(
-        metastatic_sites=_joined(patient.get("metastatic_sites") or []),
+        primary_site_ncit=_code("primary_site", patient.get("primary_site")),
+        metastatic_sites=_joined(sites),
+        metastatic_sites_ncit=_codes("metastatic_site", sites),
         imaging=_joined(
-            _words(item.get("modality"), item.get("tracer"), item.get("result"))
-            for item in patient.get("imaging") or []
+            _words(item.get("modality"), item.get("tracer"), item.get("result")) for item in imaging
         ),
+        imaging_tracer_ncit=_codes("tracer", [item.get("tracer") for item in imaging]),
         biomarkers=_joined(
             _words(item.get("name"), item.get("specimen"), item.get("result"))
-            for item in patient.get("biomarkers") or []
+            for item in biomarkers
         ),
-        treatments=_joined(_treatment(item) for item in patient.get("treatments") or []),
+        biomarkers_ncit=_codes("biomarker", [item.get("name") for item in biomarkers]),
+        treatments=_joined(_treatment(item) for item in treatments),
+        treatments_agent_ncit=_codes("agent", [item.get("agent") for item in treatments]),
         outcome_status=outcome.get("status"),
         outcome_follow_up_months=outcome.get("follow_up_months"),
     )
     return values
+
+
+def _code(kind: str, value: Any) -> str | None:
+    """The NCIt code of a value from the vocabulary; a free-text agent is normalised first."""
+    if not isinstance(value, str):
+        return None
+    words = vocabulary()
+    code = words.code(kind, value)
+    if code is None and kind == "agent":
+        normal = words.normalise(kind, value)
+        code = None if normal is None else words.code(kind, normal)
+    return code
+
+
+def _codes(kind: str, values: list[Any]) -> str | None:
+    """The codes of ``values``, one per value ("" when it has none) joined by "; ".
+
+    Parallel to the value column, item by item; ``None`` when no value has a code.
+    """
+    codes = [_code(kind, value) or "" for value in values]
+    return "; ".join(codes) if any(codes) else None
 
 
 def _treatment(item: dict[str, Any]) -> str:

@@ -231,3 +231,35 @@ def test_a_document_with_two_lines_exports_only_the_later_one(tmp_path: Path) ->
     with out.open(newline="", encoding="utf-8") as file:
         (row,) = list(csv.DictReader(file))
     assert (row["title"], row["error_kind"]) == ("Second", "")
+
+
+def test_sites_and_agents_carry_their_ncit_codes_item_by_item() -> None:
+    record = case_series()
+    record["patients"][0]["treatments"].append(
+        {"type": "targeted_therapy", "agent": "Afinitor", "detail": None, "cycles": None,
+         "response": None}
+    )  # fmt: skip
+    first, second = rows([ResultLine.from_dict(run_line("d1", record))])
+    assert COLUMNS.index("primary_site_ncit") == COLUMNS.index("primary_site") + 1
+    assert COLUMNS.index("metastatic_sites_ncit") == COLUMNS.index("metastatic_sites") + 1
+    assert first["primary_site_ncit"] == "C12393"  # pancreas
+    assert first["metastatic_sites_ncit"] == "C12392; C12366"  # liver; bone
+    # surgery and 177Lu-DOTATATE have no code in the vocabulary; Afinitor is everolimus
+    assert first["treatments_agent_ncit"] == "; ; C48387"
+    assert first["imaging_tracer_ncit"] is None  # no tracer code recorded in the vocabulary
+    assert first["biomarkers_ncit"] is None
+    assert second["metastatic_sites_ncit"] is second["treatments_agent_ncit"] is None
+
+
+def test_codes_reach_the_csv_parquet_and_dataframe(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    run = write_run(tmp_path / "run.jsonl", [run_line("d1", case_series())])
+    write_csv(run, tmp_path / "run.csv")
+    with (tmp_path / "run.csv").open(encoding="utf-8", newline="") as file:
+        table = list(csv.DictReader(file))
+    assert table[0]["metastatic_sites_ncit"] == "C12392; C12366"
+    write_parquet(run, tmp_path / "run.parquet")
+    parquet = pq.read_table(tmp_path / "run.parquet")
+    assert parquet.column("primary_site_ncit").to_pylist() == ["C12393", "C12393"]
+    assert load_run(run)["metastatic_sites_ncit"].tolist()[0] == "C12392; C12366"
