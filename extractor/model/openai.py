@@ -9,19 +9,22 @@ code path serves OpenAI, any OpenAI-compatible URL and the embedded server.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import instructor
 import openai
-import tenacity
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException
 from instructor.core.hooks import Hooks
+from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from extractor.config import ModelConfig
 from extractor.errors import ExtractionFailed, ProviderError
 from extractor.model.base import Completion, M, Messages, Usage
-from extractor.model.retry import RetryPolicy, call_with_retries
+from extractor.model.retry import RetryPolicy, call_with_retries, is_unreachable
+from extractor.model.secrets import redact_url, remember, url_secrets
+from extractor.model.tools import parse, reask, request_body
 
 
 class _CallLog:
@@ -45,6 +48,7 @@ class _CallLog:
         self.requests += 1
 
     def _on_response(self, response: Any) -> None:
+        lenient_arguments(response)
         usage = getattr(response, "usage", None)
         if usage is not None:
             self.usage += Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
@@ -68,13 +72,25 @@ class _CallLog:
             usage=self.usage,
         )
 
-    def reasks(self, max_reasks: int) -> tenacity.AsyncRetrying:
-        """Instructor's re-ask loop: output errors only, at most ``max_reasks`` more calls."""
-        return tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(max_reasks + 1),
-            retry=tenacity.retry_if_exception(lambda e: _is_output_error(e) and not self.truncated),
-            reraise=True,
-        )
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def lenient_arguments(response: Any) -> None:
+    """Turn raw control characters in a tool call's arguments into spaces, in place.
+
+    Small models put a raw newline inside a JSON string, which the grammar
+    allows and the JSON parser rejects; outside strings a space is the same
+    whitespace, inside one it is what the newline meant.
+    """
+    try:
+        calls = response.choices[0].message.tool_calls or []
+    except (AttributeError, IndexError, TypeError):
+        return
+    for call in calls:
+        arguments = getattr(call.function, "arguments", None)
+        if isinstance(arguments, str) and _CONTROL.search(arguments):
+            call.function.arguments = _CONTROL.sub(" ", arguments)
 
 
 def _raw_output(response: Any) -> str | None:
@@ -88,14 +104,22 @@ def _raw_output(response: Any) -> str | None:
 
 
 class OpenAIClient:
-    """Instructor over an OpenAI-compatible endpoint, with transport retries."""
+    """Instructor over an OpenAI-compatible endpoint, with transport retries.
+
+    ``endpoint`` is the base URL without its credentials (they are masked in
+    every message). A connection that fails before the endpoint has ever
+    answered is fatal (nothing is listening); once it has answered, a
+    dropped connection fails only the document whose retries ran out.
+    """
 
     def __init__(self, config: ModelConfig, retry: RetryPolicy | None = None) -> None:
         if config.base_url is None or config.model is None:
             raise ValueError("OpenAIClient needs a base URL and a model name")
+        remember(config.api_key, *url_secrets(config.base_url))
         self.config = config
         self.model = config.model
-        self.endpoint = config.base_url
+        self.endpoint = redact_url(config.base_url)
+        self.answered = False
         self.retry = retry or RetryPolicy(
             max_attempts=config.max_retries + 1, initial=config.retry_wait
         )
@@ -105,42 +129,57 @@ class OpenAIClient:
             timeout=config.timeout,
             max_retries=0,  # retries are ours (extractor.model.retry), not the SDK's
         )
-        self._instructor = instructor.from_openai(self._openai, mode=instructor.Mode.TOOLS)
 
     async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """One validated record: transport failures retried, invalid output re-asked."""
         log = _CallLog(self.config.max_completion_tokens)
 
         async def attempt() -> M:
-            try:
-                record, _ = await self._instructor.chat.completions.create_with_completion(
-                    model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
-                    response_model=response_model,
-                    max_retries=log.reasks(self.config.max_reasks),
-                    temperature=self.config.temperature,
-                    max_tokens=self.config.max_completion_tokens,
-                    hooks=log.hooks,
+            # Instructor's TOOLS handler, with the tool built once per model (model.tools):
+            # its per-call preparation costs more CPU than the rest of a request.
+            request = request_body(
+                self.model, messages, response_model,
+                temperature=self.config.temperature, max_tokens=self.config.max_completion_tokens,
+            )  # fmt: skip
+            for reasks_left in range(self.config.max_reasks, -1, -1):
+                log.hooks.emit_completion_arguments(**request)
+                # Posted as built: the SDK's typed-params walk over the tool schema is skipped.
+                response = await self._openai.post(
+                    "/chat/completions", body=request, cast_to=ChatCompletion
                 )
-            except IncompleteOutputException as e:  # finish_reason "length"
-                log.truncated = True
-                raise log.failure(e) from e
-            except InstructorRetryException as e:
-                cause = e.__cause__
-                if cause is not None and not _is_output_error(cause):
-                    # A transport failure: let the retry policy judge it, keeping its own cause.
-                    raise cause from cause.__cause__
-                raise log.failure(cause or e) from e
-            return record
+                log.hooks.emit_completion_response(response)
+                try:
+                    return parse(response, response_model)  # the plain model, validated
+                except IncompleteOutputException as e:  # finish_reason "length"
+                    log.truncated = True
+                    raise log.failure(e) from e
+                except Exception as e:
+                    if not _is_output_error(e):
+                        raise  # let the retry policy judge it
+                    if log.truncated or not reasks_left:
+                        raise log.failure(e) from e
+                    request = reask(request, response, e)
+            raise AssertionError("unreachable: the last re-ask returns or raises")
 
         try:
-            record, _ = await call_with_retries(attempt, self.retry)
+            record, _ = await call_with_retries(lambda: self._noting(attempt), self.retry)
         except ProviderError as e:
             e.attempts = log.requests
+            e.fatal = e.fatal or (not self.answered and is_unreachable(e.original))
             raise
-        # Instructor hands back its own subclass carrying the raw response; return the plain model.
-        clean = response_model.model_validate(record.model_dump())
-        return Completion(record=clean, usage=log.usage, attempts=log.requests)
+        return Completion(record=record, usage=log.usage, attempts=log.requests)
+
+    async def _noting(self, attempt: Callable[[], Awaitable[M]]) -> M:
+        """``attempt()``, setting ``answered`` once any HTTP response has come back."""
+        try:
+            result = await attempt()
+        except openai.APIConnectionError:  # refused, dropped or timed out: no answer
+            raise
+        except Exception:
+            self.answered = True  # an HTTP error status, or an answer that did not validate
+            raise
+        self.answered = True
+        return result
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

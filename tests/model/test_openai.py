@@ -126,3 +126,18 @@ def test_an_unrecorded_request_fails() -> None:
         causes.append(type(error).__name__)
         error = error.__cause__ or error.__context__
     assert "CannotOverwriteExistingCassetteException" in causes
+
+
+def test_a_raw_newline_inside_a_json_string_is_read_as_a_space() -> None:
+    """The grammar lets a small model emit one; the parser would reject the whole answer."""
+    from types import SimpleNamespace
+
+    from extractor.model.openai import lenient_arguments
+
+    raw = '{"title": "Two\nlines", "doi": null}'
+    call = SimpleNamespace(function=SimpleNamespace(arguments=raw))
+    response = SimpleNamespace(
+        choices=[SimpleNamespace(message=SimpleNamespace(tool_calls=[call]))]
+    )
+    lenient_arguments(response)
+    assert json.loads(call.function.arguments) == {"title": "Two lines", "doi": None}
