@@ -16,24 +16,37 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from extractor.config import (
+    DEFAULT_OPENAI_MODEL,
+    OPENAI_URL,
     ModelConfig,
     RunSettings,
     default_of,
     load_config,
     run_settings,
 )
-from extractor.console import print_scores, print_summary, progress_bar, stderr
+from extractor.console import (
+    print_agreement,
+    print_scores,
+    print_summary,
+    progress_bar,
+    stderr,
+)
 from extractor.errors import ConfigError, ExtractorError
+from extractor.evaluation.agree import agree_runs, write_triage
 from extractor.evaluation.compare import compare_results, load_result
 from extractor.evaluation.evaluate import read_run
 from extractor.evaluation.gold import GoldSet, check_gold, load_gold
 from extractor.evaluation.runner import SavedEval, evaluate_gold, score_and_save
+from extractor.extraction.batch import collect_batch, prepare_batch
 from extractor.extraction.bulk import Progress, extract_files
 from extractor.extraction.cache import default_cache_dir
 from extractor.io.export import write_csv, write_parquet
 from extractor.io.merge import merge_runs, parse_shard
+from extractor.model.batches import BatchService, BatchStatus
+from extractor.model.secrets import mask
 from extractor.options import (
     BaseUrlOption,
     CacheDirOption,
@@ -44,14 +57,18 @@ from extractor.options import (
     GgufOption,
     GoldOption,
     GroundingOption,
+    IgnoreMetadataOption,
     ModelOption,
+    NextRequestsOption,
     NoCacheOption,
     PromptOption,
     RetriesOption,
+    StopAfterFailuresOption,
     StrategyOption,
     TemperatureOption,
 )
 from extractor.record.schema import schema_json
+from extractor.review.app import Adjudication, serve
 from extractor.review.page import write_review
 
 T = TypeVar("T")
@@ -68,9 +85,18 @@ app = typer.Typer(
 )
 
 
+def _say_error(message: object) -> None:
+    """One error line on stderr, secrets masked, brackets shown as they are (not as markup)."""
+    stderr.print(f"[red]error:[/red] {escape(mask(str(message)))}", highlight=False)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn library errors into one line on stderr and exit code 1; SIGTERM into a clean exit."""
+    """Turn library errors into one line on stderr and exit code 1; SIGTERM into a clean exit.
+
+    An ``OSError`` reaching here is a path the command cannot read or write
+    (a folder given for a file, a file where a folder should be): one line, exit 1.
+    """
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
@@ -79,7 +105,11 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except ExtractorError as e:
-        stderr.print(f"[red]error:[/red] {e}", highlight=False)
+        _say_error(e)
+        raise typer.Exit(1) from e
+    except OSError as e:
+        path = e.filename2 or e.filename
+        _say_error(f"{path}: {e.strerror or e}" if path else e)
         raise typer.Exit(1) from e
     except KeyboardInterrupt:
         stderr.print(
@@ -96,7 +126,7 @@ def _bad_flags() -> Iterator[None]:
     try:
         yield
     except ConfigError as e:
-        stderr.print(f"[red]error:[/red] {e}", highlight=False)
+        _say_error(e)
         raise typer.Exit(2) from e
 
 
@@ -145,6 +175,7 @@ def extract(
     no_cache: NoCacheOption = False,
     strategy: StrategyOption = None,
     require_grounding: GroundingOption = False,
+    ignore_metadata: IgnoreMetadataOption = False,
     concurrency: ConcurrencyOption = None,
     overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Re-attempt the documents whose line is an error.")] = False,
@@ -155,6 +186,7 @@ def extract(
     price_out: Annotated[float | None, typer.Option(help="USD per million completion tokens.")] = None,
     max_cost: Annotated[float | None, typer.Option(help="Run budget: stop scheduling documents at this cost (USD).")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Run budget: stop scheduling documents at this many tokens.")] = None,
+    stop_after_failures: StopAfterFailuresOption = None,
     max_completion_tokens: CompletionTokensOption = None,
     temperature: TemperatureOption = None,
     retries: RetriesOption = None,
@@ -167,9 +199,11 @@ def extract(
         )
         settings = _settings(
             cache_dir, no_cache, prompt=prompt, strategy=strategy,
-            require_grounding=require_grounding, concurrency=concurrency, overwrite=overwrite,
+            require_grounding=require_grounding, use_metadata=not ignore_metadata,
+            concurrency=concurrency, overwrite=overwrite,
             retry_failed=retry_failed, shard=shard, rpm=rpm, tpm=tpm, price_in=price_in,
             price_out=price_out, max_cost=max_cost, max_tokens=max_tokens,
+            stop_after_failures=stop_after_failures,
         )  # fmt: skip
         summary = _with_progress(lambda update: extract_files(
             paths, output, config, settings, on_progress=update, on_warning=_warn
@@ -220,6 +254,39 @@ def review(
                f"{summary.with_gold} with gold)")  # fmt: skip
 
 
+# --- the reviewer's loop: agree, then adjudicate ------------------------------------------------
+
+
+@app.command()
+def agree(
+    runs: Annotated[list[Path], typer.Argument(exists=True, help="Two or more run files of the same documents; the first numbers the patients.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Triage file: one JSON line per disagreement.")] = Path("triage.jsonl"),
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold folder: accuracy of agreed against disagreed values.")] = None,
+) -> None:  # fmt: skip
+    """Compare runs field by field: agreement rates, and the values to review."""
+    if len(runs) < 2:
+        raise typer.BadParameter("give two or more run files")
+    with _user_errors():
+        agreement = agree_runs(runs, gold)
+        write_triage(agreement, output)
+    print_agreement(agreement, output)
+
+
+@app.command()
+def adjudicate(
+    run: Annotated[Path, typer.Argument(exists=True, help="The run to start from (the first run given to agree).")],
+    gold: Annotated[Path, typer.Option("--gold", help="Gold folder to write labels into (created if missing).")],
+    triage: Annotated[Path | None, typer.Option("--triage", exists=True, help="Triage file of agree: its values are marked first.")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 [default: a free one].", min=0, max=65535)] = 0,
+    no_open: Annotated[bool, typer.Option("--no-open", help="Only print the URL; do not open a browser.")] = False,
+) -> None:  # fmt: skip
+    """Serve a local page to accept, correct or clear each value and save gold labels."""
+    with _user_errors():
+        adjudication = Adjudication(run, gold, triage)
+        serve(adjudication, port, open_browser=not no_open,
+              announce=lambda url: typer.echo(f"adjudicating {run} into {gold} at {url} (Ctrl-C stops)"))  # fmt: skip
+
+
 gold_app = typer.Typer(help="Gold sets: hand-labelled documents.", no_args_is_help=True)
 app.add_typer(gold_app, name="gold")
 
@@ -255,6 +322,7 @@ def eval_command(
     no_cache: NoCacheOption = False,
     strategy: StrategyOption = None,
     require_grounding: GroundingOption = False,
+    ignore_metadata: IgnoreMetadataOption = False,
     concurrency: ConcurrencyOption = None,
     max_completion_tokens: CompletionTokensOption = None,
     temperature: TemperatureOption = None,
@@ -273,7 +341,8 @@ def eval_command(
             )
             settings = _settings(
                 cache_dir, no_cache, prompt=prompt, strategy=strategy,
-                require_grounding=require_grounding, concurrency=concurrency,
+                require_grounding=require_grounding, use_metadata=not ignore_metadata,
+                concurrency=concurrency,
             )  # fmt: skip
             saved = _evaluate_with_progress(gold_set, config, settings, eval_dir, json_path)
         else:
@@ -354,6 +423,107 @@ def compare(
             markdown.parent.mkdir(parents=True, exist_ok=True)
             markdown.write_text(report, encoding="utf-8")
     Console().print(Markdown(report))
+
+
+# --- provider batch files: prepare, submit, status, fetch, collect ------------------------------
+
+batch_app = typer.Typer(
+    help="Provider batch files (OpenAI Batch API, vllm run-batch).", no_args_is_help=True
+)
+app.add_typer(batch_app, name="batch")
+
+
+def _batch_config(model: str | None, base_url: str | None, **values: Any) -> ModelConfig:
+    """The model configuration of a batch: OpenAI's endpoint unless another is given."""
+    config = _model_config(model, base_url, None, values.get("temperature"),
+                           values.get("max_completion_tokens"), None, values.get("context_tokens"))  # fmt: skip
+    if config.base_url is None:
+        config = config.with_endpoint(OPENAI_URL, config.model or DEFAULT_OPENAI_MODEL)
+    return config
+
+
+@batch_app.command("prepare")
+def batch_prepare(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The request file (JSONL) to write.")],
+    prompt: PromptOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+    strategy: StrategyOption = None,
+    require_grounding: GroundingOption = False,
+    ignore_metadata: IgnoreMetadataOption = False,
+    max_completion_tokens: CompletionTokensOption = None,
+    temperature: TemperatureOption = None,
+    context_tokens: ContextOption = None,
+) -> None:  # fmt: skip
+    """Write the first round of requests (the online path's bodies) and a manifest beside it."""
+    with _user_errors():
+        config = _batch_config(model, base_url, temperature=temperature,
+                               max_completion_tokens=max_completion_tokens, context_tokens=context_tokens)  # fmt: skip
+        settings = _settings(cache_dir, no_cache, prompt=prompt, strategy=strategy,
+                             require_grounding=require_grounding, use_metadata=not ignore_metadata)  # fmt: skip
+        summary = asyncio.run(prepare_batch(paths, output, config, settings))
+    typer.echo(f"{output}: {summary.requests} requests for {summary.documents} documents")
+
+
+@batch_app.command("collect")
+def batch_collect(
+    requests: Annotated[Path, typer.Argument(exists=True, help="The round's request file.")],
+    results: Annotated[Path, typer.Argument(exists=True, help="Its results (batch fetch, vllm run-batch).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The run file (appended; collecting again adds nothing).")],
+    next_requests: NextRequestsOption = None,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:  # fmt: skip
+    """Validate the answers into a run; write the next round for documents with questions left."""
+    with _user_errors():
+        cache = None if no_cache else cache_dir or default_cache_dir()
+        summary = asyncio.run(
+            collect_batch(requests, results, output, cache_dir=cache, next_requests=next_requests)
+        )
+    typer.echo(f"{output}: {summary.ok} ok, {summary.failed} failed, {summary.skipped} already there"
+               + (f"; {summary.unknown_answers} answers to no request" if summary.unknown_answers else ""))  # fmt: skip
+    if summary.next_requests is not None:
+        typer.echo(f"next round: {summary.next_requests} ({summary.requests} requests)")
+
+
+def _say_batch(status: BatchStatus) -> None:
+    typer.echo(f"{status.id}: {status.status} ({status.completed} completed, {status.failed} failed "
+               f"of {status.total})")  # fmt: skip
+
+
+def _batch_service(base_url: str | None) -> BatchService:
+    return BatchService(_batch_config(None, base_url))
+
+
+@batch_app.command("submit")
+def batch_submit(
+    requests: Annotated[Path, typer.Argument(exists=True, help="A request file of batch prepare.")],
+    base_url: BaseUrlOption = None,
+) -> None:  # fmt: skip
+    """Upload a request file and start a batch (OPENAI_API_KEY); prints the batch id."""
+    with _user_errors():
+        _say_batch(_batch_service(base_url).submit(requests))
+
+
+@batch_app.command("status")
+def batch_status(batch_id: Annotated[str, typer.Argument(help="The batch id.")], base_url: BaseUrlOption = None) -> None:  # fmt: skip
+    """Show a batch's status and request counts."""
+    with _user_errors():
+        _say_batch(_batch_service(base_url).status(batch_id))
+
+
+@batch_app.command("fetch")
+def batch_fetch(
+    batch_id: Annotated[str, typer.Argument(help="The batch id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The results file to write.")],
+    base_url: BaseUrlOption = None,
+) -> None:  # fmt: skip
+    """Download a finished batch's answers and failed requests into one results file."""
+    with _user_errors():
+        _say_batch(_batch_service(base_url).fetch(batch_id, output))
 
 
 @app.command()

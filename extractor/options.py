@@ -50,13 +50,22 @@ GroundingOption = Annotated[
         "--require-grounding", help="Keep only values whose evidence quote is in the document."
     ),
 ]
+IgnoreMetadataOption = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-metadata",
+        help="Ask the model for title, DOI, journal and year even where the input states them.",
+    ),
+]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option("--concurrency", help="Documents in flight [default: 1 embedded, 8 remote]."),
 ]  # fmt: skip
+StopAfterFailuresOption = Annotated[int | None, typer.Option(help="Stop the run when the endpoint fails this many documents in a row." + _default(RunSettings, "stop_after_failures"))]  # fmt: skip
 TemperatureOption = Annotated[float | None, typer.Option(help="Sampling temperature." + _default(ModelConfig, "temperature"))]  # fmt: skip
 CompletionTokensOption = Annotated[int | None, typer.Option(help="Token limit of one answer." + _default(ModelConfig, "max_completion_tokens"))]  # fmt: skip
 RetriesOption = Annotated[int | None, typer.Option(help="Retries of a failed request." + _default(ModelConfig, "max_retries"))]  # fmt: skip
 ContextOption = Annotated[int | None, typer.Option(help=f"The model's context in tokens; longer documents are split [default: {EMBEDDED_CONTEXT} embedded].")]  # fmt: skip
 EvalDirOption = Annotated[Path, typer.Option("--eval-dir", help="Folder for runs/, results/ and the leaderboard.")]  # fmt: skip
 GoldOption = Annotated[Path, typer.Option("--gold", help="Gold folder (docs/ and labels/).")]
+NextRequestsOption = Annotated[Path | None, typer.Option("--next", help="Where the next round's request file goes [default: NAME.rN.jsonl beside the requests].")]  # fmt: skip

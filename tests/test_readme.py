@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.config import DEFAULT_STRATEGY
 from extractor.testing.stub_server import stub_server
 from tests.conftest import GOLD, REPO, minimal_record
 
@@ -36,7 +37,7 @@ def test_the_example_runs_and_writes_one_line_per_gold_document(
     documents = len(list((GOLD / "docs").iterdir()))
     lines = [json.loads(x) for x in (tmp_path / "runs" / "gold.jsonl").read_text().splitlines()]
     assert len(lines) == documents
-    assert {line["provenance"]["strategy"] for line in lines} == {"sections"}  # the CLI default
+    assert {line["provenance"]["strategy"] for line in lines} == {DEFAULT_STRATEGY}
     assert state.requests, "the example asked the endpoint"
     ok = sum(line["record"] is not None for line in lines)
     printed = capsys.readouterr().out.splitlines()

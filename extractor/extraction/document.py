@@ -19,6 +19,7 @@ from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.extraction.strategies import Strategy
 from extractor.extraction.strategies import strategy as make_strategy
 from extractor.io.documents import Document
+from extractor.io.metadata import metadata_fields
 from extractor.io.runfile import Provenance, ResultLine
 from extractor.model.base import ModelClient, Usage
 from extractor.model.pricing import FREE, Prices, prices_for
@@ -71,6 +72,7 @@ class DocumentExtractor:
         strategy: Strategy | None = None,
         grounded_only: bool = False,
         chunk_chars: int | None = None,
+        use_metadata: bool = True,
     ) -> None:
         self.client = client
         self.prompt = prompt or load_prompt(DEFAULT_PROMPT)
@@ -81,6 +83,7 @@ class DocumentExtractor:
         self.limiter = limiter
         self.strategy = strategy or make_strategy(DEFAULT_STRATEGY)
         self.grounded_only = grounded_only
+        self.use_metadata = use_metadata
         self.chunk_chars = chunk_chars
         self._schema = schema_json(CaseReport)
         self._schema_sha256 = schema_sha256(CaseReport)
@@ -112,6 +115,7 @@ class DocumentExtractor:
             limiter=limiter,
             strategy=make_strategy(settings.strategy),
             grounded_only=settings.require_grounding,
+            use_metadata=settings.use_metadata,
             chunk_chars=(
                 None
                 if context is None
@@ -245,6 +249,11 @@ class DocumentExtractor:
             self.limiter.spend(usage.prompt_tokens + usage.completion_tokens)
         cost = None if self.prices is None else round(self.prices.cost(usage), 6)
         spans: list[dict[str, Any]] = []
+        sources = dict(sources or {})
+        if record is not None and self.use_metadata:
+            stated = metadata_fields(document)  # what the input states beats any answer
+            record = {**record, **stated}
+            sources.update(dict.fromkeys(stated, "metadata"))
         if record is not None:
             if len(document.text) > OFF_LOOP_CHARS:  # keep the other documents in flight moving
                 record, spans = await asyncio.to_thread(self._evidence, record, document.text)
@@ -262,5 +271,5 @@ class DocumentExtractor:
                 **provenance,
             ),
             evidence_spans=spans,
-            field_sources=sources or {},
+            field_sources=sources,
         )

@@ -106,7 +106,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    revision = 2  # bump whenever a finder, a marker or the vocabulary changes an answer
+    code_revision = 2  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
@@ -136,6 +136,11 @@ class Grounded:
             attempts=asker.attempts,
             sources=sources,
         )
+
+    @property
+    def revision(self) -> str:
+        """The code revision and the vocabulary's hash: either changes the answers."""
+        return f"{self.code_revision}.{self._vocab().sha256[:12]}"
 
     def _vocab(self) -> Vocabulary:
         return self.vocab or vocabulary()
@@ -280,9 +285,9 @@ def _label(match: re.Match[str]) -> str:
 
 def _options(found: list[Candidate], ask: Ask) -> dict[Any, Candidate]:
     """The distinct candidate values, most often stated first, each with its first quote."""
-    counts: Counter[Any] = Counter()
+    counts: dict[Any, float] = {}
     for candidate in found:
-        counts[candidate.value] += candidate.weight
+        counts[candidate.value] = counts.get(candidate.value, 0.0) + candidate.weight
     first: dict[Any, Candidate] = {}
     for candidate in found:
         first.setdefault(candidate.value, candidate)

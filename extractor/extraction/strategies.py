@@ -50,8 +50,12 @@ class Strategy(Protocol):
     """
 
     name: StrategyName
-    revision: int
     splits: bool
+
+    @property
+    def revision(self) -> int | str:
+        """The strategy's code revision (part of cache keys)."""
+        ...
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str

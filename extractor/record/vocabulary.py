@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError
+from extractor.hashing import sha256_text
 from extractor.record.patterns import compile_forms, form_key
 
 __all__ = ["DEFAULT_PATH", "Mention", "Term", "Vocabulary", "vocabulary"]
@@ -73,7 +74,9 @@ class Vocabulary:
         terms: dict[str, dict[str, Term]],
         ignore: dict[str, tuple[str, ...]],
         cues: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+        sha256: str = "",
     ) -> None:
+        self.sha256 = sha256  # of the file it was loaded from: part of the strategy's revision
         self._terms = terms
         self._ignore = ignore
         self._cues = cues
@@ -179,7 +182,8 @@ def _default() -> Vocabulary:
 
 def _load(path: Path) -> Vocabulary:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
     except OSError as exc:
         raise ConfigError(f"cannot read vocabulary {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -198,7 +202,7 @@ def _load(path: Path) -> Vocabulary:
     for kind, by_value in terms.items():
         _check_unique(kind, by_value, ignore.get(kind, ()), where)
     cues = _cues_table(data.get("cues", {}), pairs, where)
-    return Vocabulary(terms, ignore, cues)
+    return Vocabulary(terms, ignore, cues, sha256_text(source))
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:

@@ -92,8 +92,10 @@ def _option(model: type[BaseModel], label: dict[str, Any]) -> str:
 
 def _same(same: Any, wanted: Any, option: str) -> bool:
     try:
-        return bool(same(type(wanted)(option), wanted)) if not isinstance(wanted, str) else bool(
-            same(wanted, option)
+        return (
+            bool(same(type(wanted)(option), wanted))
+            if not isinstance(wanted, str)
+            else bool(same(wanted, option))
         )
     except (TypeError, ValueError):
         return False

@@ -16,6 +16,7 @@ from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
 from extractor.extraction.strategies import Whole
+from extractor.io.documents import read_document
 from extractor.model.base import Usage
 from extractor.record.schema import CaseReport, schema_sha256
 from extractor.testing import FakeClient
@@ -179,3 +180,21 @@ def test_cached_failures_can_be_retried(tmp_path: Path) -> None:
     run(paths, tmp_path / "b.jsonl", extractor)
     assert len(client.requests) == 2
     assert read_lines(tmp_path / "b.jsonl")[0]["error"] is None
+
+
+def test_metadata_an_input_states_beats_the_answer_and_is_marked(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<html><head><meta name="citation_title" content="A stated title">'
+        '<meta name="citation_doi" content="10.1000/Stated.1"></head>'
+        "<body><article><p>A 50-year-old woman had a pancreatic NET.</p></article></body></html>"
+    )
+    client = FakeClient(default=minimal_record(title="An invented title", doi=None))
+    line = asyncio.run(make_extractor(client, None).extract(read_document(page)))
+    assert line.record is not None
+    assert (line.record["title"], line.record["doi"]) == ("A stated title", "10.1000/stated.1")
+    assert line.field_sources["title"] == line.field_sources["doi"] == "metadata"
+    ignored = DocumentExtractor(client, strategy=Whole(), use_metadata=False)
+    kept = asyncio.run(ignored.extract(read_document(page)))
+    assert kept.record is not None
+    assert kept.record["title"] == "An invented title"
