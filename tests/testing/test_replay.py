@@ -21,7 +21,7 @@ from extractor.extraction.strategies import strategy
 from extractor.testing.replay import GoldReplayClient
 from tests.conftest import GOLD
 
-GROUNDED_REPLAY_FLOOR = 0.85  # measured 0.857: the values its finders never propose
+GROUNDED_REPLAY_FLOOR = 0.85  # measured 0.874: short where its finders propose nothing
 
 
 def replay(name: str, tmp_path: Path) -> EvalResult:
