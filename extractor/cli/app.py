@@ -1,52 +1,44 @@
-"""The ``extractor`` command: argument parsing over the library, rendering in ``console``."""
+"""The ``extractor`` app and its commands: argument parsing over the library, rendering in ``console``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.markup import escape
 
+from extractor.cli.batch import batch_app
+from extractor.cli.common import (
+    model_config,
+    run_settings_from,
+    user_errors,
+    warn,
+    with_progress,
+)
 from extractor.config import (
-    DEFAULT_OPENAI_MODEL,
-    OPENAI_URL,
     ModelConfig,
     RunSettings,
     default_of,
-    load_config,
-    run_settings,
 )
 from extractor.console import (
     print_agreement,
     print_scores,
     print_summary,
-    progress_bar,
     stderr,
 )
-from extractor.errors import ConfigError, ExtractorError
 from extractor.evaluation.agree import agree_runs, write_triage
 from extractor.evaluation.compare import compare_results, load_result
 from extractor.evaluation.evaluate import read_run
 from extractor.evaluation.gold import GoldSet, check_gold, load_gold
 from extractor.evaluation.runner import SavedEval, evaluate_gold, score_and_save
-from extractor.extraction.batch import collect_batch, prepare_batch
-from extractor.extraction.bulk import Progress, extract_files
-from extractor.extraction.cache import default_cache_dir
+from extractor.extraction.bulk import extract_files
 from extractor.io.export import write_csv, write_parquet
-from extractor.io.merge import merge_runs, parse_shard
-from extractor.model.batches import BatchService, BatchStatus
-from extractor.model.secrets import mask
+from extractor.io.merge import merge_runs
 from extractor.options import (
     BaseUrlOption,
     CacheDirOption,
@@ -59,7 +51,6 @@ from extractor.options import (
     GroundingOption,
     IgnoreMetadataOption,
     ModelOption,
-    NextRequestsOption,
     NoCacheOption,
     PromptOption,
     RetriesOption,
@@ -71,8 +62,6 @@ from extractor.record.schema import schema_json
 from extractor.review.app import Adjudication, serve
 from extractor.review.page import write_review
 
-T = TypeVar("T")
-
 # Instructor logs every failed attempt at ERROR and pypdf every repaired file at WARNING;
 # the run reports failures itself, per document.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -83,84 +72,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _say_error(message: object) -> None:
-    """One error line on stderr, secrets masked, brackets shown as they are (not as markup)."""
-    stderr.print(f"[red]error:[/red] {escape(mask(str(message)))}", highlight=False)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn library errors into one line on stderr and exit code 1; SIGTERM into a clean exit.
-
-    An ``OSError`` reaching here is a path the command cannot read or write
-    (a folder given for a file, a file where a folder should be): one line, exit 1.
-    """
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    except ExtractorError as e:
-        _say_error(e)
-        raise typer.Exit(1) from e
-    except OSError as e:
-        path = e.filename2 or e.filename
-        _say_error(f"{path}: {e.strerror or e}" if path else e)
-        raise typer.Exit(1) from e
-    except KeyboardInterrupt:
-        stderr.print(
-            "[yellow]interrupted[/yellow]: lines written so far are kept; re-run to resume"
-        )
-        raise typer.Exit(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _bad_flags() -> Iterator[None]:
-    """A ``ConfigError`` while building the configuration is a bad flag: exit code 2."""
-    try:
-        yield
-    except ConfigError as e:
-        _say_error(e)
-        raise typer.Exit(2) from e
-
-
-def _model_config(
-    model: str | None, base_url: str | None, gguf: Path | None, temperature: float | None,
-    max_completion_tokens: int | None, retries: int | None, context_tokens: int | None,
-) -> ModelConfig:  # fmt: skip
-    """The model configuration from the model flags every model-using command shares."""
-    with _bad_flags():
-        return load_config(
-            model=model, base_url=base_url, gguf=gguf, temperature=temperature,
-            max_completion_tokens=max_completion_tokens, max_retries=retries,
-            context_tokens=context_tokens,
-        )  # fmt: skip
-
-
-def _settings(cache_dir: Path | None, no_cache: bool, **values: Any) -> RunSettings:
-    """Run settings from flags (None: the default); the cache folder resolved here."""
-    with _bad_flags():
-        if values.get("shard") is not None:
-            values["shard"] = parse_shard(values["shard"])
-        return run_settings(
-            cache_dir=None if no_cache else cache_dir or default_cache_dir(), **values
-        )
-
-
-def _warn(message: str) -> None:
-    stderr.print(f"[yellow]warning:[/yellow] {message}")
-
-
-def _with_progress(job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T:
-    """Run an extraction coroutine with a progress bar on stderr."""
-    with progress_bar() as update:
-        return asyncio.run(job(update))
 
 
 @app.command()
@@ -193,11 +104,11 @@ def extract(
     context_tokens: ContextOption = None,
 ) -> None:  # fmt: skip
     """Extract one record per document into a JSONL file."""
-    with _user_errors():
-        config = _model_config(
+    with user_errors():
+        config = model_config(
             model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
         )
-        settings = _settings(
+        settings = run_settings_from(
             cache_dir, no_cache, prompt=prompt, strategy=strategy,
             require_grounding=require_grounding, use_metadata=not ignore_metadata,
             concurrency=concurrency, overwrite=overwrite,
@@ -205,8 +116,8 @@ def extract(
             price_out=price_out, max_cost=max_cost, max_tokens=max_tokens,
             stop_after_failures=stop_after_failures,
         )  # fmt: skip
-        summary = _with_progress(lambda update: extract_files(
-            paths, output, config, settings, on_progress=update, on_warning=_warn
+        summary = with_progress(lambda update: extract_files(
+            paths, output, config, settings, on_progress=update, on_warning=warn
         ))  # fmt: skip
     print_summary(summary, output)
 
@@ -220,7 +131,7 @@ def export(
     """Export a run to a spreadsheet: one row per patient, document fields repeated."""
     if csv is None and parquet is None:
         raise typer.BadParameter("name an output: --csv FILE and/or --parquet FILE")
-    with _user_errors():
+    with user_errors():
         if csv is not None:
             typer.echo(f"{csv}: {write_csv(run, csv)} rows")
         if parquet is not None:
@@ -233,7 +144,7 @@ def merge(
     output: Annotated[Path, typer.Option("-o", "--output", help="The merged run file.")],
 ) -> None:
     """Merge run files into one line per document (records preferred over errors)."""
-    with _user_errors():
+    with user_errors():
         summary = merge_runs(runs, output)
     typer.echo(
         f"{output}: {summary.documents} documents from {summary.lines_read} lines in "
@@ -248,7 +159,7 @@ def review(
     gold: Annotated[Path | None, typer.Option("--gold", help="Gold folder: gold and predicted values side by side.")] = None,
 ) -> None:  # fmt: skip
     """Write one self-contained, offline HTML page to review a run, document by document."""
-    with _user_errors():
+    with user_errors():
         summary = write_review(run, output, gold)
     typer.echo(f"{output}: {summary.documents} documents ({summary.ok} ok, {summary.failed} failed, "
                f"{summary.with_gold} with gold)")  # fmt: skip
@@ -266,7 +177,7 @@ def agree(
     """Compare runs field by field: agreement rates, and the values to review."""
     if len(runs) < 2:
         raise typer.BadParameter("give two or more run files")
-    with _user_errors():
+    with user_errors():
         agreement = agree_runs(runs, gold)
         write_triage(agreement, output)
     print_agreement(agreement, output)
@@ -281,7 +192,7 @@ def adjudicate(
     no_open: Annotated[bool, typer.Option("--no-open", help="Only print the URL; do not open a browser.")] = False,
 ) -> None:  # fmt: skip
     """Serve a local page to accept, correct or clear each value and save gold labels."""
-    with _user_errors():
+    with user_errors():
         adjudication = Adjudication(run, gold, triage)
         serve(adjudication, port, open_browser=not no_open,
               announce=lambda url: typer.echo(f"adjudicating {run} into {gold} at {url} (Ctrl-C stops)"))  # fmt: skip
@@ -294,7 +205,7 @@ app.add_typer(gold_app, name="gold")
 @gold_app.command("check")
 def gold_check(gold: GoldOption = Path("gold")) -> None:
     """Check a gold set: labels load, documents and labels pair up, quotes occur in the text."""
-    with _user_errors():
+    with user_errors():
         problems = check_gold(gold)
     if not problems:
         typer.echo(f"{gold}: ok")
@@ -333,13 +244,13 @@ def eval_command(
 
     Without --run, the gold documents are extracted first (cached, as by extract).
     """
-    with _user_errors():
+    with user_errors():
         gold_set = load_gold(gold)
         if run is None:
-            config = _model_config(
+            config = model_config(
                 model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
             )
-            settings = _settings(
+            settings = run_settings_from(
                 cache_dir, no_cache, prompt=prompt, strategy=strategy,
                 require_grounding=require_grounding, use_metadata=not ignore_metadata,
                 concurrency=concurrency,
@@ -355,7 +266,7 @@ def _evaluate_with_progress(
     gold: GoldSet, config: ModelConfig, settings: RunSettings, eval_dir: Path,
     json_path: Path | None = None,
 ) -> SavedEval:  # fmt: skip
-    return _with_progress(lambda update: evaluate_gold(
+    return with_progress(lambda update: evaluate_gold(
         gold, config, settings, eval_dir, json_path=json_path, on_progress=update
     ))  # fmt: skip
 
@@ -393,19 +304,21 @@ def compare(
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
 ) -> None:  # fmt: skip
     """Compare two evaluations: F1 per field, bootstrap 95% CI of each delta, and flips."""
-    with _user_errors():
+    with user_errors():
         if gold is not None:
             prompts = _pair(prompt, default_of(RunSettings, "prompt"))
             strategies = _pair(strategy, default_of(RunSettings, "strategy"))
             if prompts[0] == prompts[1] and strategies[0] == strategies[1]:
                 raise typer.BadParameter("give two --prompt or two --strategy values to compare")
             gold_set = load_gold(gold)
-            config = _model_config(
+            config = model_config(
                 model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
             )
             sides = []
             for side_prompt, side_strategy in zip(prompts, strategies, strict=True):
-                settings = _settings(cache_dir, False, prompt=side_prompt, strategy=side_strategy)
+                settings = run_settings_from(
+                    cache_dir, False, prompt=side_prompt, strategy=side_strategy
+                )
                 saved = _evaluate_with_progress(gold_set, config, settings, eval_dir)
                 _say_saved(saved)
                 sides.append((f"{Path(side_prompt).name}/{side_strategy}", saved.result.to_dict()))
@@ -425,105 +338,7 @@ def compare(
     Console().print(Markdown(report))
 
 
-# --- provider batch files: prepare, submit, status, fetch, collect ------------------------------
-
-batch_app = typer.Typer(
-    help="Provider batch files (OpenAI Batch API, vllm run-batch).", no_args_is_help=True
-)
 app.add_typer(batch_app, name="batch")
-
-
-def _batch_config(model: str | None, base_url: str | None, **values: Any) -> ModelConfig:
-    """The model configuration of a batch: OpenAI's endpoint unless another is given."""
-    config = _model_config(model, base_url, None, values.get("temperature"),
-                           values.get("max_completion_tokens"), None, values.get("context_tokens"))  # fmt: skip
-    if config.base_url is None:
-        config = config.with_endpoint(OPENAI_URL, config.model or DEFAULT_OPENAI_MODEL)
-    return config
-
-
-@batch_app.command("prepare")
-def batch_prepare(
-    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The request file (JSONL) to write.")],
-    prompt: PromptOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
-    strategy: StrategyOption = None,
-    require_grounding: GroundingOption = False,
-    ignore_metadata: IgnoreMetadataOption = False,
-    max_completion_tokens: CompletionTokensOption = None,
-    temperature: TemperatureOption = None,
-    context_tokens: ContextOption = None,
-) -> None:  # fmt: skip
-    """Write the first round of requests (the online path's bodies) and a manifest beside it."""
-    with _user_errors():
-        config = _batch_config(model, base_url, temperature=temperature,
-                               max_completion_tokens=max_completion_tokens, context_tokens=context_tokens)  # fmt: skip
-        settings = _settings(cache_dir, no_cache, prompt=prompt, strategy=strategy,
-                             require_grounding=require_grounding, use_metadata=not ignore_metadata)  # fmt: skip
-        summary = asyncio.run(prepare_batch(paths, output, config, settings))
-    typer.echo(f"{output}: {summary.requests} requests for {summary.documents} documents")
-
-
-@batch_app.command("collect")
-def batch_collect(
-    requests: Annotated[Path, typer.Argument(exists=True, help="The round's request file.")],
-    results: Annotated[Path, typer.Argument(exists=True, help="Its results (batch fetch, vllm run-batch).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The run file (appended; collecting again adds nothing).")],
-    next_requests: NextRequestsOption = None,
-    cache_dir: CacheDirOption = None,
-    no_cache: NoCacheOption = False,
-) -> None:  # fmt: skip
-    """Validate the answers into a run; write the next round for documents with questions left."""
-    with _user_errors():
-        cache = None if no_cache else cache_dir or default_cache_dir()
-        summary = asyncio.run(
-            collect_batch(requests, results, output, cache_dir=cache, next_requests=next_requests)
-        )
-    typer.echo(f"{output}: {summary.ok} ok, {summary.failed} failed, {summary.skipped} already there"
-               + (f"; {summary.unknown_answers} answers to no request" if summary.unknown_answers else ""))  # fmt: skip
-    if summary.next_requests is not None:
-        typer.echo(f"next round: {summary.next_requests} ({summary.requests} requests)")
-
-
-def _say_batch(status: BatchStatus) -> None:
-    typer.echo(f"{status.id}: {status.status} ({status.completed} completed, {status.failed} failed "
-               f"of {status.total})")  # fmt: skip
-
-
-def _batch_service(base_url: str | None) -> BatchService:
-    return BatchService(_batch_config(None, base_url))
-
-
-@batch_app.command("submit")
-def batch_submit(
-    requests: Annotated[Path, typer.Argument(exists=True, help="A request file of batch prepare.")],
-    base_url: BaseUrlOption = None,
-) -> None:  # fmt: skip
-    """Upload a request file and start a batch (OPENAI_API_KEY); prints the batch id."""
-    with _user_errors():
-        _say_batch(_batch_service(base_url).submit(requests))
-
-
-@batch_app.command("status")
-def batch_status(batch_id: Annotated[str, typer.Argument(help="The batch id.")], base_url: BaseUrlOption = None) -> None:  # fmt: skip
-    """Show a batch's status and request counts."""
-    with _user_errors():
-        _say_batch(_batch_service(base_url).status(batch_id))
-
-
-@batch_app.command("fetch")
-def batch_fetch(
-    batch_id: Annotated[str, typer.Argument(help="The batch id.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The results file to write.")],
-    base_url: BaseUrlOption = None,
-) -> None:  # fmt: skip
-    """Download a finished batch's answers and failed requests into one results file."""
-    with _user_errors():
-        _say_batch(_batch_service(base_url).fetch(batch_id, output))
 
 
 @app.command()
