@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 
+from extractor.record.schema import CaseReport
 from extractor.testing import FakeClient, minimal_record
 
-__all__ = ["FIXTURES", "GOLD", "REPO", "SEED_000", "minimal_record"]
+__all__ = [
+    "FIXTURES", "GOLD", "PATIENT_A", "PATIENT_B", "REPO", "SEED_000", "minimal_record", "patient",
+    "report", "treatment",
+]  # fmt: skip
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -47,3 +51,41 @@ def fake() -> FakeClient:
 def seed_label() -> dict[str, Any]:
     """The hand-made gold label of seed 000."""
     return dict(json.loads((GOLD / "labels" / f"{SEED_000}.json").read_text()))
+
+
+# --- records for scoring and matching tests -------------------------------------------------
+
+
+def treatment(type_: str, agent: str | None = None, response: str | None = None) -> dict[str, Any]:
+    """A treatment entry with only the scored keys set."""
+    return {"type": type_, "agent": agent, "detail": None, "cycles": None, "response": response}
+
+
+def patient(**changes: Any) -> dict[str, Any]:
+    """The minimal record's patient with ``changes``."""
+    result: dict[str, Any] = minimal_record()["patients"][0]
+    result.update(changes)
+    return result
+
+
+def report(patients: list[dict[str, Any]] | None = None, **changes: Any) -> CaseReport:
+    """A CaseReport from the minimal record, its patients replaced when given."""
+    if patients is not None:
+        changes.setdefault("n_patients", len(patients))
+        changes["patients"] = patients
+    return CaseReport.model_validate(minimal_record(**changes))
+
+
+# Patient A is the minimal patient: 8 non-null scalars, 4 null ones, empty lists.
+PATIENT_A = patient(label="Case 1")
+# Patient B: 9 non-null scalars, 2 sites, 1 treatment with a response = 13 values.
+PATIENT_B = patient(
+    label="Case 2",
+    age_years=70,
+    sex="male",
+    primary_site="small_intestine",
+    primary_site_text="terminal ileum",
+    metastatic=True,
+    metastatic_sites=["liver", "bone"],
+    treatments=[treatment("surgery", response="complete_response")],
+)

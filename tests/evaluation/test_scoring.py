@@ -18,47 +18,12 @@ from extractor.evaluation.scoring import (
     score_run,
 )
 from extractor.record.schema import CaseReport
-from tests.conftest import GOLD, minimal_record
-
-
-def treatment(type_: str, agent: str | None = None, response: str | None = None) -> dict[str, Any]:
-    """A treatment entry with only the scored keys set."""
-    return {"type": type_, "agent": agent, "detail": None, "cycles": None, "response": response}
-
-
-def patient(**changes: Any) -> dict[str, Any]:
-    """The minimal record's patient with ``changes``."""
-    result: dict[str, Any] = minimal_record()["patients"][0]
-    result.update(changes)
-    return result
-
-
-def report(patients: list[dict[str, Any]] | None = None, **changes: Any) -> CaseReport:
-    """A CaseReport from the minimal record, its patients replaced when given."""
-    if patients is not None:
-        changes.setdefault("n_patients", len(patients))
-        changes["patients"] = patients
-    return CaseReport.model_validate(minimal_record(**changes))
+from tests.conftest import GOLD, PATIENT_A, PATIENT_B, patient, report, treatment
 
 
 def outcomes(comparisons: list[ScoredSlot], name: str) -> list[str]:
     """The outcomes of the comparisons of field ``name``."""
     return [item.outcome for item in comparisons if item.field == name]
-
-
-# Patient A is the minimal patient: 8 non-null scalars, 4 null ones, empty lists.
-PATIENT_A = patient(label="Case 1")
-# Patient B: 9 non-null scalars, 2 sites, 1 treatment with a response = 13 values.
-PATIENT_B = patient(
-    label="Case 2",
-    age_years=70,
-    sex="male",
-    primary_site="small_intestine",
-    primary_site_text="terminal ileum",
-    metastatic=True,
-    metastatic_sites=["liver", "bone"],
-    treatments=[treatment("surgery", response="complete_response")],
-)
 
 
 # --- counts -------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any
 
 import pytest
 
@@ -20,44 +19,7 @@ from extractor.record.matching import (
     same_title,
     treatment_responses,
 )
-from extractor.record.schema import CaseReport
-from tests.conftest import minimal_record
-
-
-def treatment(type_: str, agent: str | None = None, response: str | None = None) -> dict[str, Any]:
-    """A treatment entry with only the scored keys set."""
-    return {"type": type_, "agent": agent, "detail": None, "cycles": None, "response": response}
-
-
-def patient(**changes: Any) -> dict[str, Any]:
-    """The minimal record's patient with ``changes``."""
-    result: dict[str, Any] = minimal_record()["patients"][0]
-    result.update(changes)
-    return result
-
-
-def report(patients: list[dict[str, Any]] | None = None, **changes: Any) -> CaseReport:
-    """A CaseReport from the minimal record, its patients replaced when given."""
-    if patients is not None:
-        changes.setdefault("n_patients", len(patients))
-        changes["patients"] = patients
-    return CaseReport.model_validate(minimal_record(**changes))
-
-
-# Patient A is the minimal patient: 8 non-null scalars, 4 null ones, empty lists.
-PATIENT_A = patient(label="Case 1")
-# Patient B: 9 non-null scalars, 2 sites, 1 treatment with a response = 13 values.
-PATIENT_B = patient(
-    label="Case 2",
-    age_years=70,
-    sex="male",
-    primary_site="small_intestine",
-    primary_site_text="terminal ileum",
-    metastatic=True,
-    metastatic_sites=["liver", "bone"],
-    treatments=[treatment("surgery", response="complete_response")],
-)
-
+from tests.conftest import PATIENT_A, PATIENT_B, patient, report, treatment
 
 # --- comparators ---
 
