@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from extractor.config import RunSettings
 from extractor.errors import ExtractionFailed, ProviderError
-from extractor.extraction.bulk import RunSummary, run_extraction
+from extractor.extraction.bulk import RunSummary, count_planned, planned_documents, run_extraction
 from extractor.extraction.cache import ResponseCache
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
@@ -215,3 +215,61 @@ def test_provider_failures_in_a_row_stop_the_run_and_an_answer_breaks_the_row(
     assert info.value.fatal
     kinds = [(json.loads(line)["error"] or {}).get("kind") for line in out.read_text().splitlines()]
     assert kinds == ["provider", "provider", "validation", "provider", "provider", "provider"]
+
+
+def test_the_planned_count_and_the_run_use_one_id_rule_for_a_corpus(tmp_path: Path) -> None:
+    """A missing, padded or numeric id is counted (and sharded) as the run names it."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        '{"text": "no id"}\n{"id": "  padded  ", "text": "t"}\n{"id": 7, "text": "t"}\n'
+    )
+    from extractor.io.documents import iter_ids  # the counting pass
+
+    assert [doc_id for doc_id, _ in iter_ids([corpus])] == [
+        item.id for item in planned_documents([corpus], None)
+    ]
+    for shard in ((1, 2), (2, 2)):
+        assert count_planned([corpus], shard) == len(list(planned_documents([corpus], shard)))
+
+
+def test_a_long_document_is_split_once_per_extraction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor.extraction import document as document_module
+
+    calls = []
+    real_split = document_module.split
+
+    def counting_split(text: str, limit: int) -> list[str]:
+        calls.append(limit)
+        return real_split(text, limit)
+
+    monkeypatch.setattr(document_module, "split", counting_split)
+    long = tmp_path / "long.txt"
+    long.write_text(("A paragraph about a carcinoid tumour. " * 40 + "\n\n") * 10)
+    ext = extractor(FakeClient(default=minimal_record()), chunk_chars=1000)
+    asyncio.run(run_extraction([long], tmp_path / "o.jsonl", ext, RunSettings()))
+    assert len(calls) == 1
+
+
+def test_the_inputs_are_walked_twice_at_most_before_and_during_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once to count and check the ids, once to read: never a third time."""
+    from extractor.extraction import bulk as bulk_module
+
+    walks = []
+    real_iter_paths = bulk_module.iter_paths
+
+    def counting(inputs: Any) -> Any:
+        walks.append(1)
+        return real_iter_paths(inputs)
+
+    monkeypatch.setattr(bulk_module, "iter_paths", counting)
+    summary = run(
+        docs(tmp_path / "d", 3),
+        tmp_path / "o.jsonl",
+        extractor(FakeClient(default=minimal_record())),
+    )
+    assert summary.ok == 3
+    assert len(walks) <= 2
