@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from extractor.evaluation.evaluate import RunRecords, evaluate, write_result
 from extractor.evaluation.gold import load_gold
 from extractor.record.schema import schema_json
 from extractor.testing.stub_server import stub_server
-from tests.conftest import GOLD, minimal_record
+from tests.conftest import FIXTURES, GOLD, minimal_record
 
 SEEDS = sorted((GOLD / "docs").glob("00*.txt"))
 
@@ -188,3 +189,54 @@ def test_gold_check_export_merge_and_review_through_the_app(
     assert reviewed.exit_code == 0, reviewed.output
     assert f"{len(SEEDS)} documents" in reviewed.output
     assert page.stat().st_size > 0
+
+
+CORPORA = FIXTURES / "corpora"
+
+
+def test_real_pmc_articles_and_a_package_go_through_extract_with_their_metadata(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A folder and a .tar.gz of real JATS articles: title, DOI, journal and year as stated."""
+    import tarfile
+
+    expected = json.loads((CORPORA / "expected.json").read_text(encoding="utf-8"))
+    package = tmp_path / "oa_package.tar.gz"
+    with tarfile.open(package, "w:gz") as archive:
+        for path in sorted((CORPORA / "jats").iterdir()):
+            archive.add(path, arcname=f"oa/{path.name}")
+    answer = minimal_record(title="made up", doi=None, journal="made up", year=1999)
+    for source in (CORPORA / "jats", package):
+        out = tmp_path / f"{source.name}.jsonl"
+        with stub_server(answer) as (url, _):
+            result = runner.invoke(app, [
+                "extract", str(source), "-o", str(out), "--base-url", url, "--model", "stub",
+                "--strategy", "whole", "--cache-dir", str(tmp_path / "cache"),
+            ])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        assert len(lines) == len(list((CORPORA / "jats").iterdir()))
+        for line in lines:
+            member = re.sub(r":\d+$", "", line["source"]).split(":")[-1]  # file, set:N, pkg:member
+            name = Path(member).name
+            stated = expected[f"jats/{name}"]
+            record = line["record"]
+            assert record is not None, line["error"]
+            got = {key: record[key] for key in ("title", "doi", "journal", "year")}
+            assert got == {key: stated[key] for key in got}, name
+            assert {line["field_sources"][key] for key in got} == {"metadata"}
+
+
+def test_a_pubmed_export_of_n_articles_gives_n_lines(runner: CliRunner, tmp_path: Path) -> None:
+    expected = json.loads((CORPORA / "expected.json").read_text(encoding="utf-8"))[
+        "pubmed/pubmed2.xml"
+    ]
+    out = tmp_path / "pubmed.jsonl"
+    with stub_server(minimal_record()) as (url, _):
+        result = runner.invoke(app, [
+            "extract", str(CORPORA / "pubmed" / "pubmed2.xml"), "-o", str(out), "--base-url", url,
+            "--model", "stub", "--strategy", "whole", "--no-cache",
+        ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["doc_id"] for line in lines] == expected["pmids"]
