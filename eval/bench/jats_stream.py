@@ -14,6 +14,7 @@ at 100 and at N are about the same. Writes the figures as JSON.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -25,8 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from extractor.config import ModelConfig, RunSettings
+from extractor.extraction.bulk import RunSummary, extract_files
 from extractor.io.documents import Document, iter_documents
 from extractor.testing.corpus import jats_archive, with_pmcid
+from extractor.testing.fake import minimal_record
+from extractor.testing.stub_server import stub_server
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "corpora"
@@ -63,6 +68,27 @@ def measure(path: Path) -> dict[str, Any]:
     return figures
 
 
+def measure_extract(path: Path, url: str) -> dict[str, Any]:
+    """Extract every document of ``path`` against the stub at ``url``; memory as above."""
+    figures: dict[str, Any] = {"start_rss_mb": _rss_mb()[1]}
+
+    def on_progress(summary: RunSummary) -> None:
+        if summary.documents == CHECKPOINT and f"rss_mb_at_{CHECKPOINT}" not in figures:
+            figures[f"peak_rss_mb_at_{CHECKPOINT}"], figures[f"rss_mb_at_{CHECKPOINT}"] = _rss_mb()
+
+    config = ModelConfig(model="stub", base_url=url)
+    settings = RunSettings(strategy="whole", concurrency=16, overwrite=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = asyncio.run(
+            extract_files(
+                [path], Path(tmp) / "run.jsonl", config, settings, on_progress=on_progress
+            )
+        )
+    figures["peak_rss_mb_at_end"], figures["rss_mb_at_end"] = _rss_mb()
+    figures.update(documents=summary.documents, ok=summary.ok, seconds=round(summary.seconds, 2))
+    return figures
+
+
 def _article_set(path: Path, n: int) -> None:
     """One ``<pmc-articleset>`` file of n articles (DOCTYPE and XML declaration dropped)."""
     bodies = []
@@ -89,9 +115,10 @@ def _pubmed_export(path: Path, n: int) -> None:
         out.write("</PubmedArticleSet>\n")
 
 
-def _in_child(path: Path) -> dict[str, Any]:
+def _in_child(path: Path, url: str | None = None) -> dict[str, Any]:
+    extra = [] if url is None else ["--url", url]
     result = subprocess.run(
-        [sys.executable, __file__, "--measure", str(path)],
+        [sys.executable, __file__, "--measure", str(path), *extra],
         cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
     figures: dict[str, Any] = json.loads(result.stdout)
@@ -104,9 +131,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=REPO / "eval" / "bench" / "jats_stream.json")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
-        print(json.dumps(measure(args.measure)))
+        found = (
+            measure(args.measure) if args.url is None else measure_extract(args.measure, args.url)
+        )
+        print(json.dumps(found))
         return
     figures: dict[str, Any] = {
         "n": args.n, "python": platform.python_version(), "machine": platform.machine(),
@@ -127,6 +158,9 @@ def main() -> None:
         ]:
             figures["inputs"][label] = _in_child(path)
             print(label, json.dumps(figures["inputs"][label]), flush=True)
+        with stub_server(minimal_record()) as (url, _):
+            figures["extract"] = _in_child(archive, url)
+        print("extract of the package against the stub", json.dumps(figures["extract"]), flush=True)
     args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 

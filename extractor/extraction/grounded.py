@@ -106,7 +106,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    code_revision = 2  # bump whenever a finder or a marker changes an answer
+    code_revision = 3  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
@@ -221,8 +221,8 @@ class Grounded:
         kinds = Counter(m.term.value for m in vocab.find("document_type", head))
         count = max((_series_count(s.text) for s in case), default=0)
         introduced = any(_PATIENT_INTRO.search(s.text) for s in case)
-        if kinds["other"] and not (kinds["case_report"] or kinds["case_series"] or count > 1):
-            kind, n = "other", None
+        if kinds["other"] and not (kinds["case_report"] or kinds["case_series"]):
+            kind, n = "other", None  # a study, trial, review or editorial, whatever it counts
         elif count > 1 or kinds["case_series"]:
             kind, n = "case_series", max(count, 2)
         elif introduced or kinds["case_report"]:

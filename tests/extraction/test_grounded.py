@@ -155,3 +155,10 @@ def test_a_neuroendocrine_tumour_ruled_out_is_not_reported() -> None:
 def test_metastases_not_found_after_the_word_is_a_stated_absence() -> None:
     text = "Case report\nA 40-year-old woman had a gastric carcinoid. Metastases were not found."
     assert run(text).record.patients[0].metastatic is False
+
+
+def test_a_trial_that_counts_its_patients_is_other_not_a_case_series() -> None:
+    text = ("Prospective evaluation of octreotide in neuroendocrine tumours: a phase II study\n\n"
+            "Forty-two patients were enrolled; 12 patients had a partial response.")  # fmt: skip
+    record = run(text).record
+    assert (record.document_type, record.n_patients, record.patients) == ("other", None, [])
