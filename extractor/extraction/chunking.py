@@ -18,6 +18,7 @@ from extractor.config import StrategyName
 from extractor.errors import ExtractionFailed
 from extractor.extraction.prompts import Prompt
 from extractor.extraction.strategies import Strategy
+from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.matching import agreement, pair_patients
 from extractor.record.schema import CaseReport, Patient
@@ -141,7 +142,7 @@ class Chunked:
         return split(text, self.limit)
 
     async def extract(
-        self, client: ModelClient, prompt: Prompt, text: str
+        self, client: ModelClient, prompt: Prompt, text: str, sections: tuple[Section, ...] = ()
     ) -> Completion[CaseReport]:
         """Every part of ``text`` in turn, merged (see ``extract_parts``)."""
         return await self.extract_parts(client, prompt, self.parts(text))

@@ -174,7 +174,9 @@ class DocumentExtractor:
                 chunked = Chunked(self.strategy, self.chunk_chars)
                 completion = await chunked.extract_parts(self.client, self.prompt, parts)
             else:
-                completion = await self.strategy.extract(self.client, self.prompt, document.text)
+                completion = await self.strategy.extract(
+                    self.client, self.prompt, document.text, document.sections
+                )
         except ProviderError as e:
             if e.fatal:
                 raise

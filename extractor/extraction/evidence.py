@@ -12,6 +12,7 @@ value built from it is grounded by construction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -80,8 +81,9 @@ def heading_part(line: str) -> Part | None:
 class Evidence:
     """One document's sentences, each in a part of the article, with quoting helpers."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, closed: Sequence[tuple[int, int]] = ()) -> None:
         self.text = text
+        self.closed = tuple(closed)  # spans the document's own sections call background/discussion
 
     @cached_property
     def sentences(self) -> tuple[Sentence, ...]:
@@ -117,6 +119,9 @@ class Evidence:
             return True
         part = self.parts[index]
         if part in ("background", "discussion", "references"):
+            return False
+        start = self.sentences[index].start
+        if any(first <= start < last for first, last in self.closed):
             return False
         return not _LITERATURE.search(self.sentences[index].text)
 

@@ -33,6 +33,7 @@ from extractor.extraction.evidence import Candidate, Evidence
 from extractor.extraction.finders import FINDERS, negated
 from extractor.extraction.items import ITEM_FINDERS
 from extractor.extraction.prompts import Prompt, fill
+from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.markers import Ask, asks
 from extractor.record.schema import CaseReport, Outcome, Patient
@@ -106,7 +107,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    code_revision = 3  # bump whenever a finder or a marker changes an answer
+    code_revision = 4  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
@@ -114,9 +115,10 @@ class Grounded:
         self.vocab = vocab
 
     async def extract(
-        self, client: ModelClient, prompt: Prompt, text: str
+        self, client: ModelClient, prompt: Prompt, text: str, sections: tuple[Section, ...] = ()
     ) -> Completion[CaseReport]:
-        evidence = Evidence(text)
+        closed = [(s.start, s.end) for s in sections if s.kind in ("background", "discussion")]
+        evidence = Evidence(text, closed=closed)
         asker = _Asker(client, prompt, evidence)
         sources: dict[str, str] = {}
         record: dict[str, Any] = {}

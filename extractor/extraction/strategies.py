@@ -24,6 +24,7 @@ from extractor.config import STRATEGIES, StrategyName
 from extractor.errors import ConfigError
 from extractor.extraction.grounded import Grounded
 from extractor.extraction.prompts import Prompt
+from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.record.schema import DOCUMENT_FIELDS, CaseReport, Patient
 
@@ -38,6 +39,9 @@ _PART_FIELDS: dict[str, tuple[str, ...]] = {
     "tests": ("imaging", "biomarkers"),
     "course": ("treatments", "outcome"),
 }  # fmt: skip
+
+
+SectionList = tuple[Section, ...]
 
 
 class Strategy(Protocol):
@@ -58,9 +62,14 @@ class Strategy(Protocol):
         ...
 
     async def extract(
-        self, client: ModelClient, prompt: Prompt, text: str
+        self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
     ) -> Completion[CaseReport]:
-        """One validated record, with the usage and calls of every request made."""
+        """One validated record, with the usage and calls of every request made.
+
+        ``sections`` are the document's titled parts (from its markup or its
+        headings); a strategy may use them to keep background and discussion
+        out of patient fields.
+        """
         ...
 
 
@@ -72,7 +81,7 @@ class Whole:
     splits = True
 
     async def extract(
-        self, client: ModelClient, prompt: Prompt, text: str
+        self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
     ) -> Completion[CaseReport]:
         return await client.complete(prompt.messages(text, "whole"), CaseReport)
 
@@ -119,7 +128,7 @@ class Sections:
     splits = True
 
     async def extract(
-        self, client: ModelClient, prompt: Prompt, text: str
+        self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
     ) -> Completion[CaseReport]:
         calls: list[Completion[Any]] = [
             await client.complete(prompt.messages(text, "bibliographic"), Bibliographic)

@@ -162,3 +162,17 @@ def test_a_trial_that_counts_its_patients_is_other_not_a_case_series() -> None:
             "Forty-two patients were enrolled; 12 patients had a partial response.")  # fmt: skip
     record = run(text).record
     assert (record.document_type, record.n_patients, record.patients) == ("other", None, [])
+
+
+def test_the_documents_own_sections_keep_their_discussion_out_of_patient_fields() -> None:
+    """Sections from markup (a JATS <sec>) close the discussion even without a heading line."""
+    from extractor.io.sections import Section
+
+    case = "A 58-year-old woman had a carcinoid tumour of the appendix. "
+    discussion = "A 70-year-old man and another man had lung carcinoids of the same kind."
+    text = case + discussion
+    sections = (Section("Discussion", len(case), len(text), "discussion"),)
+    client = FakeClient(default={"answer": "none"})
+    record = asyncio.run(Grounded(ask_model=False).extract(client, load_prompt(), text, sections))
+    (patient,) = record.record.patients
+    assert (patient.age_years, patient.sex, patient.primary_site) == (58, "female", "appendix")
