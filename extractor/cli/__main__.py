@@ -1,5 +1,5 @@
 """``python -m extractor.cli``: the command line."""
 
-from extractor.cli.app import main
+from extractor.cli.commands import main
 
 main()

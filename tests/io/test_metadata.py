@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from extractor import cli
+from extractor.cli import commands as cli
 from extractor.config import RunSettings
 from extractor.io.documents import Document, read_document
 from extractor.io.metadata import html_metadata, metadata_fields, normal_doi, normal_year, stated

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from extractor import cli
+from extractor.cli import commands as cli
 from extractor.errors import ConfigError
 from extractor.evaluation.gold import check_gold
 from extractor.review import labels
