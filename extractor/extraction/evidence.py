@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from extractor.extraction.sentences import Sentence, split_sentences
+from extractor.io.sections import heading_kind
 from extractor.record.markers import Scope
 
 Part = Literal["front", "case", "background", "discussion", "references", "other"]
@@ -25,19 +26,17 @@ Part = Literal["front", "case", "background", "discussion", "references", "other
 MAX_QUOTE = 400  # the record's bound on an evidence quote
 FRONT_CHARS = 3000  # the head of a document, where its own title, DOI and journal sit
 
-_HEADINGS: tuple[tuple[Part, re.Pattern[str]], ...] = (
-    ("case", re.compile(
-        r"^(case|patient)s?\s*(\d+|[ivx]+|one|two|three)?\s*(presentation|report|description|"
-        r"history|summary|details)?s?\b|^clinical\s+(case|presentation|history|summary)|"
-        r"^(presentation|description)\s+of\s+(the\s+)?case", re.I)),
-    ("background", re.compile(r"^(background|introduction|aims?|objectives?|purpose)\b", re.I)),
-    ("discussion", re.compile(
-        r"^(discussion|conclusions?|literature\s+review|review\s+of\s+(the\s+)?literature|"
-        r"summary|comment|learning\s+points?|take[-\s]home)", re.I)),
-    ("references", re.compile(
-        r"^(references|bibliography|acknowledg|funding|conflicts?\s+of\s+interest|"
-        r"author\s+contributions?|declarations?|ethics|consent|abbreviations)", re.I)),
-)  # fmt: skip
+# Headings after which nothing fills a field (sections.py calls them "other" headings).
+_CLOSING = re.compile(
+    r"^(?:references|bibliography|acknowledg|funding|financial support|conflicts? of interest|"
+    r"competing interests?|disclosures?|authors?'? contributions?|declarations?|ethics|consent|"
+    r"abbreviations|data availability)",
+    re.IGNORECASE,
+)
+_KIND_PART: dict[str, Part] = {
+    "title": "front", "abstract": "other", "case": "case", "background": "background",
+    "discussion": "discussion", "other": "other",
+}  # fmt: skip
 _LABEL = re.compile(r"^([A-Z][A-Za-z ]{2,40}):\s")
 _LITERATURE = re.compile(
     r"\bet al\b|\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|"
@@ -64,18 +63,20 @@ class Candidate:
 def heading_part(line: str) -> Part | None:
     """The part of the article a heading (or a structured-abstract label) opens, if any.
 
-    A heading the patterns do not know ("Methods", "Results") opens ``other``,
-    which may state patient fields: only the parts the spec names are closed.
+    Heading words are classified as the document's sections are
+    (``extractor.io.sections.heading_kind``). A heading that names no kind
+    ("Methods", "Results") opens ``other``, which may state patient fields:
+    only the parts the spec names, and the back matter, are closed.
     """
     words = line.strip().rstrip(":").strip()
     if not words or len(words) > 80:
         return None
     if _FRONT_LABEL.match(words):
         return "front"
-    for part, pattern in _HEADINGS:
-        if pattern.match(words):
-            return part
-    return "other"
+    if _CLOSING.match(words):
+        return "references"
+    kind = heading_kind(words)
+    return "other" if kind is None else _KIND_PART[kind]
 
 
 class Evidence:

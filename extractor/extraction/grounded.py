@@ -107,7 +107,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    code_revision = 4  # bump whenever a finder or a marker changes an answer
+    code_revision = 5  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
