@@ -200,11 +200,14 @@ class RunFile:
     def open(self) -> RunFile:
         """Lock the file, check it, prepare it (fresh, or repaired and read) and open it."""
         _check_output_path(self.path)
+        fresh_lock = not lock_path(self.path).exists()
         self._lock = _take_lock(self.path)
         try:
             self._prepare()
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         except BaseException:
+            if fresh_lock:  # a refused output keeps nothing of this run beside it
+                lock_path(self.path).unlink(missing_ok=True)
             self.close()
             raise
         return self

@@ -17,6 +17,7 @@ from extractor.io.runfile import (
     cut_torn_tail,
     drop_failed_lines,
     latest_lines,
+    lock_path,
 )
 
 
@@ -100,6 +101,7 @@ def test_a_file_that_is_not_a_run_is_refused_and_left_unchanged(
         with pytest.raises(ConfigError, match="not a run file"):
             RunFile(path, overwrite=overwrite).open()
         assert path.read_text() == content
+        assert not lock_path(path).exists()
 
 
 def test_a_second_run_on_the_same_output_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
