@@ -35,7 +35,6 @@ ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MISMATCH = frozenset({"fp", "fn", "wrong"})
 _WHERE = re.compile(r"patients\[(\d+)\]\.(.+)")
-_CORPUS_LINE = re.compile(r"(.+\.jsonl):(\d+)", re.IGNORECASE)
 
 Data = dict[str, Any]
 
@@ -77,8 +76,9 @@ class Texts:
         return None if item is None else item.document.text
 
     def _source_text(self, source: str) -> str | None:
-        if match := _CORPUS_LINE.fullmatch(source):
-            return self._corpus(Path(match[1])).get(match[2])
+        container, sep, _ = source.partition(":")
+        if sep and Path(container).is_file():  # corpus.jsonl:N, package.tar.gz:member, set.xml:N
+            return self._container(Path(container)).get(source)
         path = Path(source)
         if not source or not path.is_file():
             return None
@@ -87,13 +87,11 @@ class Texts:
         except InputError:
             return None
 
-    def _corpus(self, path: Path) -> dict[str, str]:
-        """A JSONL corpus's texts by line number, read once."""
+    def _container(self, path: Path) -> dict[str, str]:
+        """The texts of a file holding many documents, by their source, read once."""
         if path not in self._corpora:
             self._corpora[path] = {
-                doc.source.rsplit(":", 1)[1]: doc.text
-                for doc in iter_documents([path] if path.is_file() else [])
-                if isinstance(doc, Document)
+                doc.source: doc.text for doc in iter_documents([path]) if isinstance(doc, Document)
             }
         return self._corpora[path]
 

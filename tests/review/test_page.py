@@ -23,7 +23,7 @@ from extractor.hashing import sha256_text
 from extractor.record.grounding import align_record
 from extractor.record.schema import CaseReport
 from extractor.review.page import ReviewSummary, write_review
-from tests.conftest import GOLD, SEED_000, minimal_record
+from tests.conftest import FIXTURES, GOLD, SEED_000, minimal_record
 
 SEED_001 = "001_0c99cf61126d16d0"
 SEED_002 = "002_576a4924710f90de"
@@ -290,3 +290,23 @@ def test_review_realigns_quotes_to_a_text_changed_since_the_run(tmp_path: Path) 
     assert doc["segments"] == [[9, 28, [0]]]
     span = doc["spans"][0]
     assert (span["field"], span["row"], span["mark"]) == ("age_years", "f-p0-age_years", "m-0")
+
+
+def test_the_text_of_a_package_member_or_corpus_line_is_found(tmp_path: Path) -> None:
+    """Sources such as ``pkg.tar.gz:member`` and ``corpus.jsonl:N`` lead back to their text."""
+    import tarfile
+
+    from extractor.io.documents import iter_documents
+    from extractor.review.data import Texts
+
+    jats = FIXTURES / "corpora" / "jats" / "PMC6095483.xml"
+    package = tmp_path / "pkg.tar.gz"
+    with tarfile.open(package, "w:gz") as archive:
+        archive.add(jats, arcname="oa/PMC6095483.xml")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "text": "A 50-year-old woman."}\n')
+    texts = Texts(None)
+    for item in iter_documents([package, corpus]):
+        line = {"doc_id": item.id, "source": item.source, "doc_sha256": item.sha256}
+        found = texts.find(line)
+        assert found.current, item.source
