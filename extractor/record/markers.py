@@ -60,6 +60,35 @@ class Ask:
     words_of: str | None = None
 
 
+ComparatorName = Literal["exact", "text", "title", "doi", "within"]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """How the scorer compares a field's gold and predicted values (the spec's scoring rules).
+
+    ``exact`` (the default for a field without a marker), ``text`` (after
+    case and whitespace normalisation), ``title`` (normalised similarity of at
+    least ``similarity``), ``doi`` (without a resolver prefix), ``within``
+    (numbers ``absolute`` apart, or ``relative`` of the gold value apart).
+    """
+
+    how: ComparatorName
+    absolute: float | None = None
+    relative: float | None = None
+    similarity: float = 0.9
+
+
+def compares(model: type[BaseModel]) -> dict[str, Compare]:
+    """The ``Compare`` markers of ``model``'s fields, by field name."""
+    return {
+        name: item
+        for name, info in model.model_fields.items()
+        for item in info.metadata
+        if isinstance(item, Compare)
+    }
+
+
 def asks(model: type[BaseModel]) -> dict[str, Ask]:
     """The ``Ask`` markers of ``model``'s fields, by field name, in field order."""
     found: dict[str, Ask] = {}

@@ -14,9 +14,11 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from extractor.record.schema import PATIENT_SCALARS, Patient, Treatment
+from extractor.record.markers import Compare, compares
+from extractor.record.schema import PATIENT_SCALARS, CaseReport, Outcome, Patient, Treatment
 
 Comparator = Callable[[Any, Any], bool]
 Key = tuple[str | None, ...]
@@ -26,9 +28,6 @@ RESPONSE_FIELD = "treatments.response"
 OUTCOME_FIELDS: tuple[str, ...] = ("outcome.status", "outcome.follow_up_months")
 
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)")
-_TITLE_SIMILARITY = 0.9
-_KI67_TOLERANCE = 0.5
-_FOLLOW_UP_TOLERANCE = 0.10
 _EPSILON = 1e-9
 
 
@@ -60,32 +59,43 @@ def same_doi(gold: str, predicted: str) -> bool:
 
 def same_title(gold: str, predicted: str) -> bool:
     """Normalised titles with a SequenceMatcher ratio of at least 0.9."""
+    return _similar(gold, predicted, threshold=0.9)
+
+
+def comparator(marker: Compare) -> Comparator:
+    """The comparison a field's ``Compare`` marker declares."""
+    if marker.how == "text":
+        return same_text
+    if marker.how == "doi":
+        return same_doi
+    if marker.how == "title":
+        return partial(_similar, threshold=marker.similarity)
+    if marker.how == "within":
+        return partial(_within, absolute=marker.absolute, relative=marker.relative)
+    return same_value
+
+
+def _similar(gold: str, predicted: str, *, threshold: float) -> bool:
     ratio = difflib.SequenceMatcher(None, normalise_text(gold), normalise_text(predicted)).ratio()
-    return ratio >= _TITLE_SIMILARITY
+    return ratio >= threshold
 
 
-def same_ki67(gold: float, predicted: float) -> bool:
-    """Ki-67 indices within 0.5 percentage points."""
-    return abs(gold - predicted) <= _KI67_TOLERANCE + _EPSILON
-
-
-def same_follow_up(gold: float, predicted: float) -> bool:
-    """Follow-up within 10 % of the gold value (exactly equal when gold is 0)."""
-    if gold == 0:
-        return bool(predicted == 0)
-    return abs(gold - predicted) <= _FOLLOW_UP_TOLERANCE * gold + _EPSILON
+def _within(
+    gold: float, predicted: float, *, absolute: float | None, relative: float | None
+) -> bool:
+    if absolute is not None:
+        return abs(gold - predicted) <= absolute + _EPSILON
+    if relative is None or gold == 0:
+        return bool(gold == predicted)
+    return abs(gold - predicted) <= relative * abs(gold) + _EPSILON
 
 
 COMPARATORS: dict[str, Comparator] = {
-    "title": same_title,
-    "doi": same_doi,
-    "journal": same_text,
-    "label": same_text,
-    "primary_site_text": same_text,
-    "functional_syndrome": same_text,
-    "ki67_percent": same_ki67,
-    "outcome.follow_up_months": same_follow_up,
+    **{name: comparator(m) for name, m in compares(CaseReport).items()},
+    **{name: comparator(m) for name, m in compares(Patient).items()},
+    **{f"outcome.{name}": comparator(m) for name, m in compares(Outcome).items()},
 }
+"""Each scored field's comparator, from the ``Compare`` markers the record declares."""
 
 
 def treatment_key(treatment: Treatment) -> Key:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from extractor.hashing import canonical_json, sha256_text
-from extractor.record.markers import Ask
+from extractor.record.markers import Ask, Compare
 
 DocumentType = Literal["case_report", "case_series", "other"]
 Sex = Literal["male", "female"]
@@ -148,6 +148,11 @@ class Treatment(_Record):
     evidence: Quote | None = None
 
 
+# How the scorer compares a field (the spec's *How a record is scored*); exact when not said.
+TEXT = Compare("text")
+WITHIN_HALF_A_POINT = Compare("within", absolute=0.5)
+WITHIN_10_PERCENT = Compare("within", relative=0.10)
+
 # What the grounded strategy needs of each field (``extractor.record.markers``): where the text
 # may state it and the one question asked when it offers several candidates. Not in the JSON
 # Schema, so no grammar, schema hash or cache key depends on it.
@@ -221,22 +226,22 @@ class Outcome(_Record):
     """Disease status at the last reported follow-up."""
 
     status: Annotated[OutcomeStatus | None, ASK_STATUS]
-    follow_up_months: Annotated[float | None, ASK_FOLLOW_UP] = Field(ge=0)
+    follow_up_months: Annotated[float | None, ASK_FOLLOW_UP, WITHIN_10_PERCENT] = Field(ge=0)
     evidence: OutcomeEvidence = Field(default_factory=OutcomeEvidence)
 
 
 class Patient(_Record):
     """One individually described patient with a neuroendocrine neoplasm."""
 
-    label: Annotated[str | None, ASK_LABEL] = Field(max_length=50)
+    label: Annotated[str | None, ASK_LABEL, TEXT] = Field(max_length=50)
     age_years: Annotated[int | None, ASK_AGE] = Field(ge=0, le=120)
     sex: Annotated[Sex | None, ASK_SEX]
     primary_site: Annotated[PrimarySite | None, ASK_SITE]
-    primary_site_text: Annotated[ShortText | None, ASK_SITE_TEXT]
+    primary_site_text: Annotated[ShortText | None, ASK_SITE_TEXT, TEXT]
     differentiation: Annotated[Differentiation | None, ASK_DIFFERENTIATION]
     who_grade: Annotated[WhoGrade | None, ASK_GRADE]
-    ki67_percent: Annotated[float | None, ASK_KI67] = Field(ge=0, le=100)
-    functional_syndrome: Annotated[ShortText | None, ASK_SYNDROME]
+    ki67_percent: Annotated[float | None, ASK_KI67, WITHIN_HALF_A_POINT] = Field(ge=0, le=100)
+    functional_syndrome: Annotated[ShortText | None, ASK_SYNDROME, TEXT]
     metastatic: Annotated[bool | None, ASK_METASTATIC]
     metastatic_sites: Annotated[list[MetastaticSite], ASK_METASTASES] = Field(max_length=20)
     imaging: Annotated[list[Imaging], ASK_IMAGING] = Field(max_length=20)
@@ -249,11 +254,13 @@ class Patient(_Record):
 class CaseReport(_Record):
     """The structured record of one published case report."""
 
-    title: Annotated[str | None, ASK_TITLE] = Field(max_length=400)
-    doi: Annotated[str | None, ASK_DOI] = Field(
+    title: Annotated[str | None, ASK_TITLE, Compare("title", similarity=0.9)] = Field(
+        max_length=400
+    )
+    doi: Annotated[str | None, ASK_DOI, Compare("doi")] = Field(
         max_length=100, description="Bare lower-case DOI, no https://doi.org/."
     )
-    journal: Annotated[ShortText | None, ASK_JOURNAL]
+    journal: Annotated[ShortText | None, ASK_JOURNAL, TEXT]
     year: Annotated[int | None, ASK_YEAR] = Field(ge=1800, le=2100)
     document_type: Annotated[DocumentType, ASK_TYPE]
     reports_nen: Annotated[bool, ASK_NEN]

@@ -83,7 +83,8 @@ def _option(model: type[BaseModel], label: dict[str, Any]) -> str:
     path = model.__doc__ or ""
     wanted = _value(label, path)
     options = typing.get_args(model.model_fields["answer"].annotation)
-    same = COMPARATORS.get(path.rsplit(".", 1)[-1], same_value)
+    field = re.sub(r"^patients\[\d+\]\.", "", path)  # "outcome.status", "title", "sex"...
+    same = COMPARATORS.get(field, same_value)
     for option in options:
         if wanted is not None and option != "none" and _same(same, wanted, option):
             return str(option)

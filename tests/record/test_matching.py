@@ -8,13 +8,12 @@ import random
 import pytest
 
 from extractor.record.matching import (
+    COMPARATORS,
     assign,
     normalise_doi,
     normalise_text,
     pair_patients,
     same_doi,
-    same_follow_up,
-    same_ki67,
     same_text,
     same_title,
     treatment_responses,
@@ -66,7 +65,7 @@ def test_text_comparison_ignores_case_and_spacing() -> None:
     ("gold", "predicted", "same"), [(2, 1.9, True), (2, 2.5, True), (2, 1.4, False), (2, 3, False)]
 )
 def test_ki67_within_half_a_point(gold: float, predicted: float, same: bool) -> None:
-    assert same_ki67(gold, predicted) is same
+    assert COMPARATORS["ki67_percent"](gold, predicted) is same
 
 
 @pytest.mark.parametrize(
@@ -74,7 +73,7 @@ def test_ki67_within_half_a_point(gold: float, predicted: float, same: bool) -> 
     [(96, 90, True), (90, 96, True), (96, 80, False), (80, 96, False), (0, 0, True), (0, 1, False)],
 )
 def test_follow_up_within_ten_percent_of_gold(gold: float, predicted: float, same: bool) -> None:
-    assert same_follow_up(gold, predicted) is same
+    assert COMPARATORS["outcome.follow_up_months"](gold, predicted) is same
 
 
 # --- pairing ---
