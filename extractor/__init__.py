@@ -5,8 +5,10 @@ The public API, layer by layer: read documents (``read_document``,
 ``RunSettings``), extract records (``extract_files`` for a whole run,
 ``DocumentExtractor`` for one document), read runs back (``latest_lines``,
 ``load_run``), and score them against a gold set (``load_gold``,
-``evaluate``, ``evaluate_gold``). The ``extractor`` command is a thin layer
-over these; ``extractor.testing`` holds the fake client for tests.
+``evaluate``, ``evaluate_gold``), and compare runs with each other
+(``agree_runs``). ``vocabulary`` gives the record's values with their surface
+forms and NCIt codes. The ``extractor`` command is a thin layer over these;
+``extractor.testing`` holds the fake and gold-replay clients for tests.
 """
 
 from extractor.config import ModelConfig, RunSettings, load_config, run_settings
@@ -18,6 +20,7 @@ from extractor.errors import (
     InputError,
     ProviderError,
 )
+from extractor.evaluation.agree import agree_runs, write_triage
 from extractor.evaluation.evaluate import EvalResult, evaluate, read_run
 from extractor.evaluation.gold import check_gold, load_gold
 from extractor.evaluation.runner import SavedEval, evaluate_gold
@@ -29,13 +32,18 @@ from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.io.documents import Document, Unreadable, iter_documents, iter_paths, read_document
 from extractor.io.export import load_run, write_csv
 from extractor.io.merge import merge_runs
+from extractor.io.metadata import metadata_fields
 from extractor.io.runfile import Provenance, ResultLine, latest_lines
+from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
 from extractor.model.connect import connect
 from extractor.model.openai import OpenAIClient
+from extractor.record.grounding import Aligner
 from extractor.record.schema import CaseReport, Patient
+from extractor.record.vocabulary import Vocabulary, vocabulary
 
 __all__ = [
+    "Aligner",
     "CaseReport",
     "Completion",
     "ConfigError",
@@ -59,8 +67,11 @@ __all__ = [
     "RunSettings",
     "RunSummary",
     "SavedEval",
+    "Section",
     "Unreadable",
     "Usage",
+    "Vocabulary",
+    "agree_runs",
     "check_gold",
     "connect",
     "evaluate",
@@ -74,11 +85,14 @@ __all__ = [
     "load_prompt",
     "load_run",
     "merge_runs",
+    "metadata_fields",
     "read_document",
     "read_run",
     "run_extraction",
     "run_settings",
     "score_record",
     "score_run",
+    "vocabulary",
     "write_csv",
+    "write_triage",
 ]
