@@ -206,21 +206,19 @@ class DocumentExtractor:
 
     def failed(self, document: Document, error: ExtractorError) -> ResultLine:
         """The error line of a document whose extraction failed outside the usual ways."""
-        return ResultLine(
-            doc_id=document.id,
-            source=document.source,
-            doc_sha256=document.sha256,
-            error=error_dict(error),
-            provenance=self.provenance(),
-        )
+        return self._error_line(document.id, document.source, document.sha256, error)
 
     def unreadable(self, doc_id: str, source: str, error: InputError) -> ResultLine:
         """The line of a document that could not be read."""
+        return self._error_line(doc_id, source, None, error)
+
+    def _error_line(
+        self, doc_id: str, source: str, sha256: str | None, error: ExtractorError
+    ) -> ResultLine:
         return ResultLine(
             doc_id=doc_id,
             source=source,
-            doc_sha256=None,
-            record=None,
+            doc_sha256=sha256,
             error=error_dict(error),
             provenance=self.provenance(),
         )

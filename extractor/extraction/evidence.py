@@ -128,13 +128,22 @@ class Evidence:
 
     def scoped(self, scope: Scope) -> list[Sentence]:
         """The sentences that may state a field of ``scope``, in document order."""
-        return [s for s in self.sentences if self.in_scope(s.index, scope)]
+        return self._case if scope == "case" else list(self.sentences)
 
-    def front(self) -> list[Sentence]:
-        """The sentences of the document's head (its own title, DOI, journal and year)."""
+    @cached_property
+    def _case(self) -> list[Sentence]:
+        """The sentences of the case scope, found once for every field that reads them."""
+        return [s for s in self.sentences if self.in_scope(s.index, "case")]
+
+    @cached_property
+    def _front(self) -> list[Sentence]:
         return [
             s for s in self.sentences if s.start < FRONT_CHARS or self.parts[s.index] == "front"
         ]
+
+    def front(self) -> list[Sentence]:
+        """The sentences of the document's head (its own title, DOI, journal and year)."""
+        return self._front
 
     def is_line(self, sentence: Sentence) -> bool:
         """Whether ``sentence`` is a whole line of the text (a title, a heading, a label)."""
@@ -142,14 +151,18 @@ class Evidence:
         after = self.text[sentence.end] if sentence.end < len(self.text) else "\n"
         return before == "\n" and after in "\r\n"
 
-    def head_lines(self) -> list[tuple[int, str]]:
-        """The lines of the document's head with their offsets (citation lines stay whole)."""
+    @cached_property
+    def _head_lines(self) -> list[tuple[int, str]]:
         lines, offset = [], 0
         for line in self.text[:FRONT_CHARS].splitlines(keepends=True):
             if line.strip():
                 lines.append((offset, line.rstrip("\r\n")))
             offset += len(line)
         return lines
+
+    def head_lines(self) -> list[tuple[int, str]]:
+        """The lines of the document's head with their offsets (citation lines stay whole)."""
+        return self._head_lines
 
     def candidate_at(self, value: Any, start: int, end: int) -> Candidate:
         """A candidate ``value`` at document offsets ``[start, end)``, quoted from its line."""

@@ -238,14 +238,21 @@ def year(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
         if (found := _YEAR.search(str(c.value)))
     ]
     published, cited, bracketed = [], [], []
-    for offset, line in evidence.head_lines():
-        text = _URL.sub(lambda m: " " * len(m.group(0)), line)
+    for offset, text in _head_without_urls(evidence):
         for match in _YEAR.finditer(text):
             if _PUBLISHED.search(text[max(0, match.start() - 40) : match.start()]):
                 published.append(_at(evidence, offset, match, 1))
         cited += [_at(evidence, offset, m, "year") for m in _CITATION.finditer(text) if m["year"]]
         bracketed += [_at(evidence, offset, m, 1) for m in _PAREN_YEAR.finditer(text)]
     return keyed + published + cited + bracketed
+
+
+def _head_without_urls(evidence: Evidence) -> list[tuple[int, str]]:
+    """The head's lines with URLs blanked out (same length, so offsets hold)."""
+    return [
+        (offset, _URL.sub(lambda m: " " * len(m.group(0)), line))
+        for offset, line in evidence.head_lines()
+    ]
 
 
 def _at(evidence: Evidence, offset: int, match: re.Match[str], group: int | str) -> Candidate:
@@ -257,8 +264,7 @@ def _at(evidence: Evidence, offset: int, match: re.Match[str], group: int | str)
 def journal(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
     """A journal named by a label or key, or by the citation line of the head."""
     found = _labelled(evidence, {"journal", "venue"})
-    for offset, line in evidence.head_lines():
-        text = _URL.sub(lambda m: " " * len(m.group(0)), line)
+    for offset, text in _head_without_urls(evidence):
         for match in _CITATION.finditer(text):
             name = match.group("journal").strip(" .")
             if 2 <= len(name) <= 120 and len(name.split()) <= 12 and not _NOT_JOURNAL.search(name):

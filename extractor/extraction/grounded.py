@@ -125,9 +125,9 @@ class Grounded:
         for name, ask in asks(CaseReport).items():
             if ask.finder in FINDERS:
                 record[name], _ = await self._field(name, ask, evidence, asker, sources)
-        record.update(self._document_kind(evidence, record))
-        for name in ("document_type", "reports_nen", "n_patients"):
-            sources[name] = "rule"
+        kind = self._document_kind(evidence)
+        record.update(kind)
+        sources.update(dict.fromkeys(kind, "rule"))
         record["patients"] = [
             await self._patient(f"patients[{n}]", part, asker, sources, label)
             for n, (label, part) in enumerate(self._patients(evidence, record))
@@ -209,7 +209,7 @@ class Grounded:
         found = [c for c in FINDERS[ask.finder](evidence, ask, self._vocab()) if c.value != unlike]
         return sorted({c.value for c in found}), (found[0].quote if found else None)
 
-    def _document_kind(self, evidence: Evidence, record: dict[str, Any]) -> dict[str, Any]:
+    def _document_kind(self, evidence: Evidence) -> dict[str, Any]:
         """document_type, reports_nen and n_patients, by the spec's own definitions.
 
         A case series describes two or more patients (labelled cases, "the

@@ -12,6 +12,7 @@ no schema hash and no cache key. ``asks`` reads the markers of a model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel
@@ -79,6 +80,7 @@ class Compare:
     similarity: float = 0.9
 
 
+@cache
 def compares(model: type[BaseModel]) -> dict[str, Compare]:
     """The ``Compare`` markers of ``model``'s fields, by field name."""
     return {
@@ -89,6 +91,7 @@ def compares(model: type[BaseModel]) -> dict[str, Compare]:
     }
 
 
+@cache
 def asks(model: type[BaseModel]) -> dict[str, Ask]:
     """The ``Ask`` markers of ``model``'s fields, by field name, in field order."""
     found: dict[str, Ask] = {}

@@ -92,12 +92,9 @@ def _option(model: type[BaseModel], label: dict[str, Any]) -> str:
 
 
 def _same(same: Any, wanted: Any, option: str) -> bool:
+    """Whether ``option`` (always text) says the label's ``wanted`` value."""
     try:
-        return (
-            bool(same(type(wanted)(option), wanted))
-            if not isinstance(wanted, str)
-            else bool(same(wanted, option))
-        )
+        return bool(same(wanted, type(wanted)(option)))
     except (TypeError, ValueError):
         return False
 
