@@ -6,8 +6,10 @@ The public API, layer by layer: read documents (``read_document``,
 ``DocumentExtractor`` for one document), read runs back (``latest_lines``,
 ``load_run``), and score them against a gold set (``load_gold``,
 ``evaluate``, ``evaluate_gold``), and compare runs with each other
-(``agree_runs``). ``vocabulary`` gives the record's values with their surface
-forms and NCIt codes. The ``extractor`` command is a thin layer over these;
+(``agree_runs``). A record is a template (``Template``, ``load_template``:
+the NEN ``CaseReport`` by default, or any Pydantic model with the markers of
+``extractor.record.markers``); ``vocabulary`` loads a template's values with
+their surface forms and NCIt codes. The ``extractor`` command is a thin layer over these;
 ``extractor.testing`` holds the fake and gold-replay clients for tests.
 """
 
@@ -19,6 +21,7 @@ from extractor.errors import (
     GoldSetError,
     InputError,
     ProviderError,
+    TemplateError,
 )
 from extractor.evaluation.agree import agree_runs, write_triage
 from extractor.evaluation.evaluate import EvalResult, evaluate, read_run
@@ -39,8 +42,9 @@ from extractor.model.base import Completion, ModelClient, Usage
 from extractor.model.connect import connect
 from extractor.model.openai import OpenAIClient
 from extractor.record.grounding import Aligner
-from extractor.record.schema import CaseReport, Patient
+from extractor.record.template import Template, load_template
 from extractor.record.vocabulary import Vocabulary, vocabulary
+from extractor.templates.nen import CaseReport, Patient
 
 __all__ = [
     "Aligner",
@@ -68,6 +72,8 @@ __all__ = [
     "RunSummary",
     "SavedEval",
     "Section",
+    "Template",
+    "TemplateError",
     "Unreadable",
     "Usage",
     "Vocabulary",
@@ -84,6 +90,7 @@ __all__ = [
     "load_gold",
     "load_prompt",
     "load_run",
+    "load_template",
     "merge_runs",
     "metadata_fields",
     "read_document",

@@ -23,7 +23,10 @@ OPENAI_URL = "https://api.openai.com/v1"  # where provider batches go unless --b
 EMBEDDED_CONTEXT = 8192  # SmolLM2 was trained with an 8k context
 StrategyName = Literal["whole", "sections", "grounded"]
 STRATEGIES: tuple[StrategyName, ...] = ("whole", "sections", "grounded")
+EngineName = Literal["local", "ray"]
 DEFAULT_PROMPT = "v2"  # the best measured on gold/ with the embedded model: eval/README.md
+GENERIC_PROMPT = "generic"  # the prompt of any other record: it names no disease
+DEFAULT_RECORD = "extractor.templates.nen:CaseReport"  # the record template: --record
 DEFAULT_STRATEGY: StrategyName = "grounded"  # the best measured on gold/: eval/README.md
 
 
@@ -90,10 +93,15 @@ class RunSettings(_Frozen):
     when the endpoint fails ``stop_after_failures`` documents in a row.
     ``use_metadata`` takes the title, DOI, journal and year an input states
     (JATS, PubMed, meta tags, JSON) instead of asking the model; False asks
-    the model for them too, to measure it.
+    the model for them too, to measure it. ``engine`` "ray" executes the
+    cache misses on Ray actors: ``workers`` of them (None: one per CPU of the
+    cluster) on the cluster at ``address`` (None: a local Ray on 127.0.0.1),
+    ``concurrency`` documents in flight across all of them; this process
+    still writes every line, owns the cache and holds the rates and budgets.
     """
 
-    prompt: str = DEFAULT_PROMPT
+    record: str = DEFAULT_RECORD
+    prompt: str | None = None
     strategy: StrategyName = DEFAULT_STRATEGY
     require_grounding: bool = False
     use_metadata: bool = True
@@ -109,6 +117,15 @@ class RunSettings(_Frozen):
     overwrite: bool = False
     retry_failed: bool = False
     shard: tuple[int, int] | None = None
+    engine: EngineName = "local"
+    address: str | None = None
+    workers: int | None = Field(default=None, ge=1)
+
+    def prompt_for(self, template: Any) -> str:
+        """The prompt asked: the one given, else the NEN prompt for the NEN record, else generic."""
+        if self.prompt is not None:
+            return self.prompt
+        return DEFAULT_PROMPT if template.name == DEFAULT_RECORD else GENERIC_PROMPT
 
     def concurrency_for(self, config: ModelConfig) -> int:
         """The documents in flight for ``config``'s endpoint."""

@@ -22,7 +22,6 @@ from rich.table import Table
 
 from extractor.evaluation.agree import Accuracy, Agreement
 from extractor.evaluation.evaluate import EvalResult, format_rate
-from extractor.evaluation.scoring import FIELDS
 from extractor.extraction.bulk import RunSummary
 
 stderr = Console(stderr=True)
@@ -96,7 +95,7 @@ def print_scores(result: EvalResult) -> None:
     table = Table(title=f"field scores ({len(score.documents)} documents)", title_justify="left")
     for column in ("field", "TP", "FP", "FN", "abstain", "P", "R", "F1"):
         table.add_column(column, justify="left" if column == "field" else "right")
-    for name in FIELDS:
+    for name in score.fields:
         c = score.fields[name]
         table.add_row(name, str(c.tp), str(c.fp), str(c.fn), str(c.abstain),
                       f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}")  # fmt: skip

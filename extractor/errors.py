@@ -21,6 +21,10 @@ class ConfigError(ExtractorError):
     kind = "config"
 
 
+class TemplateError(ConfigError):
+    """A record template is unsound (names the model and field), or cannot be imported."""
+
+
 class InputError(ExtractorError):
     """A document could not be read (empty, binary, undecodable, too large)."""
 
@@ -57,6 +61,12 @@ class ProviderError(ExtractorError):
         self.status = status
         self.fatal = fatal
         self.attempts = attempts
+
+
+class EngineError(ExtractorError):
+    """The engine that runs the documents failed (every Ray worker is gone): the run stops."""
+
+    kind = "engine"
 
 
 class InternalError(ExtractorError):

@@ -12,17 +12,34 @@ from typing import Annotated
 
 import typer
 
-from extractor.config import EMBEDDED_CONTEXT, STRATEGIES, ModelConfig, RunSettings, default_of
+from extractor.config import (
+    DEFAULT_PROMPT,
+    EMBEDDED_CONTEXT,
+    GENERIC_PROMPT,
+    STRATEGIES,
+    ModelConfig,
+    RunSettings,
+    default_of,
+)
 
 
 def _default(model: type[ModelConfig] | type[RunSettings], name: str) -> str:
     return f" [default: {default_of(model, name)}]"
 
 
+RecordOption = Annotated[
+    str | None,
+    typer.Option(
+        "--record",
+        help="Record template: module:Model or path/to/file.py:Model "
+        "[default: a gold set's record.toml, a run's own, else "
+        f"{default_of(RunSettings, 'record')}].",
+    ),
+]
 PromptOption = Annotated[
     str | None,
-    typer.Option("--prompt", help="Prompt version (folder under prompts/) or path."
-                 + _default(RunSettings, "prompt")),
+    typer.Option("--prompt", help="Prompt version (folder under prompts/) or path "
+                 f"[default: {DEFAULT_PROMPT} for the NEN record, {GENERIC_PROMPT} for others]."),
 ]  # fmt: skip
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="Model name [env: EXTRACTOR_MODEL].")

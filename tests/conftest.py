@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from extractor.testing import FakeClient, minimal_record
 
 __all__ = [

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.evaluation.evaluate import RunRecords, evaluate, write_result
 from extractor.evaluation.gold import load_gold
-from extractor.record.schema import schema_json
+from extractor.templates.nen import schema_json
 from extractor.testing.stub_server import stub_server
 from tests.conftest import FIXTURES, GOLD, minimal_record
 

@@ -28,6 +28,7 @@ from extractor.options import (
     NextRequestsOption,
     NoCacheOption,
     PromptOption,
+    RecordOption,
     StrategyOption,
     TemperatureOption,
 )
@@ -52,6 +53,7 @@ def _batch_config(model: str | None, base_url: str | None, **values: Any) -> Mod
 def batch_prepare(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The request file (JSONL) to write.")],
+    record: RecordOption = None,
     prompt: PromptOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -68,7 +70,7 @@ def batch_prepare(
     with user_errors():
         config = _batch_config(model, base_url, temperature=temperature,
                                max_completion_tokens=max_completion_tokens, context_tokens=context_tokens)  # fmt: skip
-        settings = run_settings_from(cache_dir, no_cache, prompt=prompt, strategy=strategy,
+        settings = run_settings_from(cache_dir, no_cache, record=record, prompt=prompt, strategy=strategy,
                              require_grounding=require_grounding, use_metadata=not ignore_metadata)  # fmt: skip
         summary = asyncio.run(prepare_batch(paths, output, config, settings))
     typer.echo(f"{output}: {summary.requests} requests for {summary.documents} documents")

@@ -39,6 +39,7 @@ from extractor.evaluation.runner import SavedEval, evaluate_gold, score_and_save
 from extractor.extraction.bulk import extract_files
 from extractor.io.export import write_csv, write_parquet
 from extractor.io.merge import merge_runs
+from extractor.io.runfile import run_record
 from extractor.options import (
     BaseUrlOption,
     CacheDirOption,
@@ -53,12 +54,13 @@ from extractor.options import (
     ModelOption,
     NoCacheOption,
     PromptOption,
+    RecordOption,
     RetriesOption,
     StopAfterFailuresOption,
     StrategyOption,
     TemperatureOption,
 )
-from extractor.record.schema import schema_json
+from extractor.record.template import Template, load_template
 from extractor.review.app import Adjudication, serve
 from extractor.review.page import write_review
 
@@ -78,6 +80,7 @@ app = typer.Typer(
 def extract(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders of case reports.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output JSONL file (appended; re-runs resume).")],
+    record: RecordOption = None,
     prompt: PromptOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -90,7 +93,10 @@ def extract(
     concurrency: ConcurrencyOption = None,
     overwrite: Annotated[bool, typer.Option(help="Start the output afresh instead of resuming.")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Re-attempt the documents whose line is an error.")] = False,
-    shard: Annotated[str | None, typer.Option(help="Process only shard I of N, e.g. 2/4.")] = None,
+    shard: Annotated[str | None, typer.Option(help="Process only shard I of N, e.g. 2/4 (retired: use --engine ray).")] = None,
+    engine: Annotated[str | None, typer.Option(help="local (this process) or ray (cache misses on Ray workers; needs the [ray] extra)" f" [default: {default_of(RunSettings, 'engine')}].")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster to join, e.g. auto or HOST:PORT [default: a local Ray on 127.0.0.1].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray workers [default: one per CPU of the cluster].")] = None,
     rpm: Annotated[float | None, typer.Option(help="At most this many requests per minute.")] = None,
     tpm: Annotated[float | None, typer.Option(help="At most this many tokens per minute.")] = None,
     price_in: Annotated[float | None, typer.Option(help="USD per million prompt tokens.")] = None,
@@ -109,12 +115,13 @@ def extract(
             model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
         )
         settings = run_settings_from(
-            cache_dir, no_cache, prompt=prompt, strategy=strategy,
+            cache_dir, no_cache, record=record, prompt=prompt, strategy=strategy,
             require_grounding=require_grounding, use_metadata=not ignore_metadata,
             concurrency=concurrency, overwrite=overwrite,
             retry_failed=retry_failed, shard=shard, rpm=rpm, tpm=tpm, price_in=price_in,
             price_out=price_out, max_cost=max_cost, max_tokens=max_tokens,
-            stop_after_failures=stop_after_failures,
+            stop_after_failures=stop_after_failures, engine=engine, address=address,
+            workers=workers,
         )  # fmt: skip
         summary = with_progress(lambda update: extract_files(
             paths, output, config, settings, on_progress=update, on_warning=warn
@@ -127,15 +134,17 @@ def export(
     run: Annotated[Path, typer.Argument(exists=True, help="Output JSONL of a run.")],
     csv: Annotated[Path | None, typer.Option("--csv", help="Write one row per patient to this CSV.")] = None,
     parquet: Annotated[Path | None, typer.Option("--parquet", help="Write Parquet (needs pyarrow).")] = None,
+    record: RecordOption = None,
 ) -> None:  # fmt: skip
     """Export a run to a spreadsheet: one row per patient, document fields repeated."""
     if csv is None and parquet is None:
         raise typer.BadParameter("name an output: --csv FILE and/or --parquet FILE")
     with user_errors():
+        template = _template(record, run)
         if csv is not None:
-            typer.echo(f"{csv}: {write_csv(run, csv)} rows")
+            typer.echo(f"{csv}: {write_csv(run, csv, template)} rows")
         if parquet is not None:
-            typer.echo(f"{parquet}: {write_parquet(run, parquet)} rows")
+            typer.echo(f"{parquet}: {write_parquet(run, parquet, template)} rows")
 
 
 @app.command()
@@ -157,10 +166,11 @@ def review(
     run: Annotated[Path, typer.Argument(exists=True, help="Output JSONL of a run.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML page to write.")] = Path("review.html"),
     gold: Annotated[Path | None, typer.Option("--gold", help="Gold folder: gold and predicted values side by side.")] = None,
+    record: RecordOption = None,
 ) -> None:  # fmt: skip
     """Write one self-contained, offline HTML page to review a run, document by document."""
     with user_errors():
-        summary = write_review(run, output, gold)
+        summary = write_review(run, output, gold, record or (None if gold else run_record(run)))
     typer.echo(f"{output}: {summary.documents} documents ({summary.ok} ok, {summary.failed} failed, "
                f"{summary.with_gold} with gold)")  # fmt: skip
 
@@ -173,12 +183,14 @@ def agree(
     runs: Annotated[list[Path], typer.Argument(exists=True, help="Two or more run files of the same documents; the first numbers the patients.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Triage file: one JSON line per disagreement.")] = Path("triage.jsonl"),
     gold: Annotated[Path | None, typer.Option("--gold", help="Gold folder: accuracy of agreed against disagreed values.")] = None,
+    record: RecordOption = None,
 ) -> None:  # fmt: skip
     """Compare runs field by field: agreement rates, and the values to review."""
     if len(runs) < 2:
         raise typer.BadParameter("give two or more run files")
     with user_errors():
-        agreement = agree_runs(runs, gold)
+        template = None if gold is not None and record is None else _template(record, runs[0])
+        agreement = agree_runs(runs, gold, template)
         write_triage(agreement, output)
     print_agreement(agreement, output)
 
@@ -190,10 +202,14 @@ def adjudicate(
     triage: Annotated[Path | None, typer.Option("--triage", exists=True, help="Triage file of agree: its values are marked first.")] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 [default: a free one].", min=0, max=65535)] = 0,
     no_open: Annotated[bool, typer.Option("--no-open", help="Only print the URL; do not open a browser.")] = False,
+    record: RecordOption = None,
 ) -> None:  # fmt: skip
     """Serve a local page to accept, correct or clear each value and save gold labels."""
     with user_errors():
-        adjudication = Adjudication(run, gold, triage)
+        has_own = (gold / "record.toml").is_file()
+        adjudication = Adjudication(
+            run, gold, triage, record or (None if has_own else run_record(run))
+        )
         serve(adjudication, port, open_browser=not no_open,
               announce=lambda url: typer.echo(f"adjudicating {run} into {gold} at {url} (Ctrl-C stops)"))  # fmt: skip
 
@@ -203,10 +219,10 @@ app.add_typer(gold_app, name="gold")
 
 
 @gold_app.command("check")
-def gold_check(gold: GoldOption = Path("gold")) -> None:
+def gold_check(gold: GoldOption = Path("gold"), record: RecordOption = None) -> None:
     """Check a gold set: labels load, documents and labels pair up, quotes occur in the text."""
     with user_errors():
-        problems = check_gold(gold)
+        problems = check_gold(gold, record)
     if not problems:
         typer.echo(f"{gold}: ok")
         return
@@ -225,6 +241,7 @@ def eval_command(
     run: Annotated[Path | None, typer.Option("--run", help="Score this run instead of extracting.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Result file [default: EVAL_DIR/results/<time>_<prompt>_<strategy>_<model>.json].")] = None,
     eval_dir: EvalDirOption = Path("eval"),
+    record: RecordOption = None,
     prompt: PromptOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -245,7 +262,7 @@ def eval_command(
     Without --run, the gold documents are extracted first (cached, as by extract).
     """
     with user_errors():
-        gold_set = load_gold(gold)
+        gold_set = load_gold(gold, record)
         if run is None:
             config = model_config(
                 model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
@@ -257,7 +274,8 @@ def eval_command(
             )  # fmt: skip
             saved = _evaluate_with_progress(gold_set, config, settings, eval_dir, json_path)
         else:
-            saved = score_and_save(gold_set, read_run(run), eval_dir, run=run, json_path=json_path)
+            records = read_run(run, gold_set.template)
+            saved = score_and_save(gold_set, records, eval_dir, run=run, json_path=json_path)
     _say_saved(saved)
     print_scores(saved.result)
 
@@ -292,6 +310,7 @@ def compare(
     prompt: Annotated[list[str] | None, typer.Option("--prompt", help="Prompt of A, then of B.")] = None,
     strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Strategy of A, then of B.")] = None,
     eval_dir: EvalDirOption = Path("eval"),
+    record: RecordOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
@@ -306,11 +325,11 @@ def compare(
     """Compare two evaluations: F1 per field, bootstrap 95% CI of each delta, and flips."""
     with user_errors():
         if gold is not None:
-            prompts = _pair(prompt, default_of(RunSettings, "prompt"))
+            gold_set = load_gold(gold, record)
+            prompts = _pair(prompt, RunSettings().prompt_for(gold_set.template))
             strategies = _pair(strategy, default_of(RunSettings, "strategy"))
             if prompts[0] == prompts[1] and strategies[0] == strategies[1]:
                 raise typer.BadParameter("give two --prompt or two --strategy values to compare")
-            gold_set = load_gold(gold)
             config = model_config(
                 model, base_url, gguf, temperature, max_completion_tokens, retries, context_tokens
             )
@@ -342,9 +361,17 @@ app.add_typer(batch_app, name="batch")
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the case-report record."""
-    sys.stdout.write(json.dumps(schema_json(), indent=2) + "\n")
+def schema(record: RecordOption = None) -> None:
+    """Print the JSON Schema of the record (by default the NEN case-report record)."""
+    with user_errors():
+        template = _template(record)
+    sys.stdout.write(json.dumps(template.schema, indent=2) + "\n")
+
+
+def _template(record: str | None, run: Path | None = None) -> Template:
+    """The template named by ``--record``, else the one ``run`` was made with, else the default."""
+    return load_template(record or (None if run is None else run_record(run)) or
+                         default_of(RunSettings, "record"))  # fmt: skip
 
 
 def main() -> None:

@@ -44,26 +44,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from extractor.errors import ConfigError, InputError
 from extractor.evaluation.evaluate import read_run
 from extractor.evaluation.gold import load_gold
-from extractor.evaluation.scoring import FIELDS
 from extractor.io.runfile import write_atomically
+from extractor.record.markers import Compare
 from extractor.record.matching import (
-    COMPARATORS,
-    LIST_FIELDS,
-    OUTCOME_FIELDS,
-    RESPONSE_FIELD,
     Key,
+    comparator_of,
     item_keys,
-    pair_patients,
-    same_value,
+    pair_entities,
+    per_key_values,
     scalar_value,
-    treatment_responses,
+    sorted_keys,
 )
-from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
+from extractor.record.template import Level, Template
 
-Group = tuple[Patient | None, ...]
+Group = tuple[BaseModel | None, ...]
 _TRIAGE_KEYS = (("doc_id", str), ("field", str), ("values", list))
 
 
@@ -161,15 +160,17 @@ class Agreement:
     runs: tuple[str, ...]
     documents: tuple[str, ...]
     slots: tuple[Slot, ...]
+    scored: tuple[str, ...]
     skipped: dict[str, str] = field(default_factory=dict)
     accuracy: dict[str, Split] | None = None
     gold_documents: int = 0
 
     @property
     def fields(self) -> dict[str, FieldAgreement]:
-        """Agreement per field, every field of the scorer's ``FIELDS`` present and in order."""
+        """Agreement per field, every scored field of the record present and in order."""
         return {
-            name: _count([slot for slot in self.slots if slot.field == name]) for name in FIELDS
+            name: _count([slot for slot in self.slots if slot.field == name])
+            for name in self.scored
         }
 
     @property
@@ -197,17 +198,16 @@ def _count(slots: Sequence[Slot]) -> FieldAgreement:
 # --- comparing -----------------------------------------------------------------------------------
 
 
-def _same(name: str, first: Any, other: Any) -> bool:
-    """Whether two values of field ``name`` match: null only null, else the comparator."""
+def _same(marker: Compare | None, first: Any, other: Any) -> bool:
+    """Whether two values match: null only null, else the field's comparator."""
     if first is None or other is None:
         return first is None and other is None
-    return bool(COMPARATORS.get(name, same_value)(first, other))
+    return bool(comparator_of(marker)(first, other))
 
 
-def _keys_json(keys: frozenset[Key]) -> list[list[str | None]]:
+def _keys_json(keys: frozenset[Key]) -> list[list[Any]]:
     """Key tuples as sorted JSON lists (``None`` sorts first)."""
-    ordered = sorted(keys, key=lambda key: tuple("" if part is None else part for part in key))
-    return [list(key) for key in ordered]
+    return [list(key) for key in sorted_keys(keys)]
 
 
 class _Tally:
@@ -221,11 +221,14 @@ class _Tally:
         if self.judging:
             self.splits[name] = self.splits.get(name, Split()).judge(agreed, right)
 
-    def scalar(self, name: str, values: Sequence[Any], gold: Any, judged: bool = True) -> bool:
+    def scalar(
+        self, name: str, values: Sequence[Any], gold: Any, marker: Compare | None = None,
+        judged: bool = True,
+    ) -> bool:  # fmt: skip
         """Whether the values agree; each is right when it matches ``gold``."""
-        agreed = all(_same(name, values[0], value) for value in values[1:])
+        agreed = all(_same(marker, values[0], value) for value in values[1:])
         if judged:
-            self._add(name, agreed, [_same(name, gold, value) for value in values])
+            self._add(name, agreed, [_same(marker, gold, value) for value in values])
         return agreed
 
     def keys(self, name: str, keys: Sequence[frozenset[Key]], gold: frozenset[Key]) -> bool:
@@ -236,12 +239,15 @@ class _Tally:
         return all(run == keys[0] for run in keys[1:])
 
 
-def _groups(records: Sequence[CaseReport]) -> list[tuple[int | None, ...]]:
-    """Each patient group as the index of its patient in every run (``None``: none)."""
-    runs, first = len(records), records[0].patients
+def _groups(template: Template, records: Sequence[BaseModel]) -> list[tuple[int | None, ...]]:
+    """Each entity group as the index of its entity in every run (``None``: none)."""
+    level = template.entity
+    runs, first = len(records), template.entity_list(records[0])
     groups = [[g, *([None] * (runs - 1))] for g in range(len(first))]
     for r, record in enumerate(records[1:], start=1):
-        for p, g in pair_patients(record.patients, first):
+        if level is None:
+            break
+        for p, g in pair_entities(template.entity_list(record), first, level):
             if g is not None:
                 groups[g][r] = p
             elif p is not None:
@@ -250,65 +256,87 @@ def _groups(records: Sequence[CaseReport]) -> list[tuple[int | None, ...]]:
 
 
 def _gold_patients(
-    groups: list[Group], gold: CaseReport | None, runs: int
-) -> list[tuple[Group, Patient | None]]:
-    """Each group with its gold patient, then each unpaired gold patient with empty runs."""
-    if gold is None:
+    template: Template, groups: list[Group], gold: BaseModel | None, runs: int
+) -> list[tuple[Group, BaseModel | None]]:
+    """Each group with its gold entity, then each unpaired gold entity with empty runs."""
+    if gold is None or template.entity is None:
         return [(group, None) for group in groups]
     firsts = [next(p for p in group if p is not None) for group in groups]
-    paired: dict[int, Patient | None] = {}
-    extra: list[tuple[Group, Patient | None]] = []
-    for p, g in pair_patients(firsts, gold.patients):
+    golds = template.entity_list(gold)
+    paired: dict[int, BaseModel | None] = {}
+    extra: list[tuple[Group, BaseModel | None]] = []
+    for p, g in pair_entities(firsts, golds, template.entity):
         if p is not None:
-            paired[p] = None if g is None else gold.patients[g]
+            paired[p] = None if g is None else golds[g]
         elif g is not None:
-            extra.append(((None,) * runs, gold.patients[g]))
+            extra.append(((None,) * runs, golds[g]))
     return [(group, paired[i]) for i, group in enumerate(groups)] + extra
 
 
-def _patient_slots(
-    doc_id: str, index: int, group: Group, gold: Patient | None, tally: _Tally
-) -> list[Slot]:
-    """The slots of one patient group (values judged against ``gold`` by ``tally``)."""
-    slots: list[Slot] = []
-    for name in (*PATIENT_SCALARS, *LIST_FIELDS, *OUTCOME_FIELDS):
-        if name in LIST_FIELDS:
-            keys = [frozenset[Key]() if p is None else item_keys(p, name) for p in group]
-            agreed = tally.keys(name, keys, frozenset() if gold is None else item_keys(gold, name))
-            values: tuple[Any, ...] = tuple(_keys_json(run) for run in keys)
-        else:
-            values = tuple(None if p is None else scalar_value(p, name) for p in group)
-            agreed = tally.scalar(name, values, None if gold is None else scalar_value(gold, name))
-        slots.append(Slot(doc_id, index, name, values, agreed))
+@dataclass(frozen=True)
+class _At:
+    """One level to compare: the document or one entity group, each run's value, and gold's."""
+
+    doc_id: str
+    index: int | None
+    level: Level
+    group: Group
+    gold: BaseModel | None
+
+
+def _level_slots(at: _At, tally: _Tally) -> list[Slot]:
+    """The slots of one level, judged against its gold by ``tally``."""
+    doc_id, index, level, group, gold = at.doc_id, at.index, at.level, at.group, at.gold
+    slots = [_scalar_slot(at, name, tally) for name in level.scalars]
+    for spec in level.lists:
+        keys = [frozenset[Key]() if p is None else item_keys(p, spec) for p in group]
+        gold_keys = frozenset[Key]() if gold is None else item_keys(gold, spec)
+        agreed = tally.keys(spec.name, keys, gold_keys)
+        slots.append(Slot(doc_id, index, spec.name, tuple(_keys_json(k) for k in keys), agreed))
+    slots += [_scalar_slot(at, name, tally) for name in level.nested]
     present = [p for p in group if p is not None]
-    if len(present) == len(group):
-        responses = [treatment_responses(p) for p in present]
-        golden = {} if gold is None else treatment_responses(gold)
-        for key in sorted(set.intersection(*(set(r) for r in responses)), key=str):
-            values = tuple(run[key] for run in responses)
-            agreed = tally.scalar(RESPONSE_FIELD, values, golden.get(key), key in golden)
-            slots.append(Slot(doc_id, index, RESPONSE_FIELD, values, agreed, key))
+    if len(present) < len(group):
+        return slots
+    for spec in level.lists:
+        for name in spec.per_key:
+            path, marker = f"{spec.name}.{name}", spec.compare.get(name)
+            runs = [per_key_values(p, spec, name) for p in present]
+            golden = {} if gold is None else per_key_values(gold, spec, name)
+            for key in sorted(set.intersection(*(set(r) for r in runs)), key=str):
+                values = tuple(run[key] for run in runs)
+                agreed = tally.scalar(path, values, golden.get(key), marker, key in golden)
+                slots.append(Slot(doc_id, index, path, values, agreed, key))
     return slots
 
 
+def _scalar_slot(at: _At, name: str, tally: _Tally) -> Slot:
+    values = tuple(None if p is None else scalar_value(p, name) for p in at.group)
+    truth = None if at.gold is None else scalar_value(at.gold, name)
+    agreed = tally.scalar(name, values, truth, at.level.compare.get(name))
+    return Slot(at.doc_id, at.index, name, values, agreed)
+
+
 def agree_document(
-    doc_id: str, records: Sequence[CaseReport], gold: CaseReport | None = None
+    doc_id: str, records: Sequence[BaseModel], gold: BaseModel | None = None
 ) -> tuple[list[Slot], dict[str, Split]]:
     """Every slot of one document in two or more runs, and (with ``gold``) the split per field."""
+    template = Template.of(type(records[0]))
     tally = _Tally(judging=gold is not None)
-    slots = [
-        Slot(doc_id, None, name, values, tally.scalar(name, values, getattr(gold, name, None)))
-        for name in DOCUMENT_FIELDS
-        for values in [tuple(getattr(record, name) for record in records)]
-    ]
-    indices = _groups(records)
+    slots = _level_slots(_At(doc_id, None, template.document, tuple(records), gold), tally)
+    indices = _groups(template, records)
     groups: list[Group] = [
-        tuple(None if i is None else run.patients[i] for i, run in zip(group, records, strict=True))
+        tuple(
+            None if i is None else template.entity_list(run)[i]
+            for i, run in zip(group, records, strict=True)
+        )
         for group in indices
     ]
-    for number, (group, gold_patient) in enumerate(_gold_patients(groups, gold, len(records))):
-        mine = _patient_slots(doc_id, number, group, gold_patient, tally)
-        if number < len(groups):  # else a gold patient no run has: judged, not a slot
+    if template.entity is None:
+        return slots, tally.splits
+    pairs = _gold_patients(template, groups, gold, len(records))
+    for number, (group, gold_entity) in enumerate(pairs):
+        mine = _level_slots(_At(doc_id, number, template.entity, group, gold_entity), tally)
+        if number < len(groups):  # else a gold entity no run has: judged, not a slot
             slots.extend(replace(slot, patients=indices[number]) for slot in mine)
     return slots, tally.splits
 
@@ -318,9 +346,9 @@ def agree_document(
 
 def agree_records(
     names: Sequence[str],
-    runs: Sequence[Mapping[str, CaseReport]],
+    runs: Sequence[Mapping[str, BaseModel]],
     failed: Sequence[Mapping[str, str]] | None = None,
-    gold: Mapping[str, CaseReport] | None = None,
+    gold: Mapping[str, BaseModel] | None = None,
 ) -> Agreement:
     """Compare runs given as records by document id (``failed``: error messages by id)."""
     if len(runs) < 2:
@@ -329,7 +357,9 @@ def agree_records(
     order = list(dict.fromkeys(doc for run in (*runs, *failed) for doc in run))
     slots: list[Slot] = []
     skipped: dict[str, str] = {}
-    accuracy = {name: Split() for name in FIELDS}
+    first = next((record for run in runs for record in run.values()), None)
+    scored = () if first is None else Template.of(type(first)).fields
+    accuracy = {name: Split() for name in scored}
     documents, with_gold = [], 0
     for doc_id in order:
         sides = zip(names, runs, failed, strict=True)
@@ -345,24 +375,31 @@ def agree_records(
         for name, split in splits.items():
             accuracy[name] += split
     return Agreement(
-        tuple(names), tuple(documents), tuple(slots), skipped,
+        tuple(names), tuple(documents), tuple(slots), scored, skipped,
         None if gold is None else accuracy, with_gold,
     )  # fmt: skip
 
 
-def _why(name: str, run: Mapping[str, CaseReport], failed: Mapping[str, str], doc_id: str) -> str:
+def _why(name: str, run: Mapping[str, BaseModel], failed: Mapping[str, str], doc_id: str) -> str:
     """Why ``run`` has no record for ``doc_id`` ("" when it has one)."""
     if doc_id in run:
         return ""
     return f"{name}: {failed[doc_id]}" if doc_id in failed else f"{name}: no line"
 
 
-def agree_runs(paths: Sequence[Path], gold_dir: Path | None = None) -> Agreement:
-    """Compare the run files ``paths`` (the first fixes the patient numbering), with gold."""
-    read = [read_run(path) for path in paths]
+def agree_runs(
+    paths: Sequence[Path], gold_dir: Path | None = None, template: Template | None = None
+) -> Agreement:
+    """Compare the run files ``paths`` (the first fixes the entity numbering), with gold.
+
+    Records are read as ``template``'s, or as the gold set's when one is given.
+    """
     gold = None
     if gold_dir is not None:
-        gold = {doc_id: item.label for doc_id, item in load_gold(gold_dir).items.items()}
+        gold_set = load_gold(gold_dir, None if template is None else template.name)
+        template = gold_set.template
+        gold = {doc_id: item.label for doc_id, item in gold_set.items.items()}
+    read = [read_run(path, template) for path in paths]
     return agree_records(
         [str(path) for path in paths],
         [run.records for run in read],

@@ -27,7 +27,6 @@ from typing import Any, Literal
 from extractor.errors import InputError
 from extractor.evaluation.bootstrap import paired_bootstrap
 from extractor.evaluation.counts import FieldCounts, total
-from extractor.evaluation.scoring import FIELDS
 
 Direction = Literal["fixed", "broken"]
 SlotKey = tuple[str, int | None, int | None, tuple[Any, ...] | None]
@@ -86,7 +85,7 @@ class Comparison:
     """Two evaluations side by side on their shared documents.
 
     ``overall`` is the micro-F1 over every field; ``fields`` follow
-    ``scoring.FIELDS``. ``only_a``/``only_b`` are the documents left out
+    the record's scored fields. ``only_a``/``only_b`` are the documents left out
     because only one result has them.
     """
 
@@ -172,7 +171,7 @@ def _documents(result: Any) -> dict[str, list[dict[str, Any]]]:
         by_id = {str(doc["doc_id"]): list(doc["comparisons"]) for doc in documents}
         for comparisons in by_id.values():
             for item in comparisons:
-                _check_comparison(item)
+                _check_comparison(item, result["fields"])
     except (KeyError, TypeError, ValueError) as e:
         reason = f"no {e.args[0]!r}" if isinstance(e, KeyError) else str(e)
         raise InputError(
@@ -181,17 +180,19 @@ def _documents(result: Any) -> dict[str, list[dict[str, Any]]]:
     return by_id
 
 
-def _check_comparison(item: Any) -> None:
+def _check_comparison(item: Any, fields: dict[str, Any]) -> None:
     """Raise ``KeyError``/``TypeError``/``ValueError`` if ``item`` is not a comparison dict."""
-    if item["field"] not in FIELDS:
+    if item["field"] not in fields:
         raise ValueError(f"unknown field {item['field']!r}")
     for name in ("tp", "fp", "fn"):
         int(item["counts"][name])
 
 
-def field_counts(comparisons: Iterable[Mapping[str, Any]]) -> dict[str, FieldCounts]:
-    """Counts per field (every field of ``FIELDS``, in order) from comparison dicts."""
-    fields = {name: FieldCounts() for name in FIELDS}
+def field_counts(
+    comparisons: Iterable[Mapping[str, Any]], names: Iterable[str]
+) -> dict[str, FieldCounts]:
+    """Counts per field (every field of ``names``, in order) from comparison dicts."""
+    fields = {name: FieldCounts() for name in names}
     for item in comparisons:
         counts = item["counts"]
         found = FieldCounts(**{name: int(counts.get(name, 0)) for name in _COUNT_NAMES})
@@ -213,14 +214,17 @@ def compare_results(
 ) -> Comparison:
     """Compare two evaluation results on the documents both have."""
     docs_a, docs_b = _documents(a), _documents(b)
+    names = tuple(a["fields"])
+    if tuple(b["fields"]) != names:
+        raise InputError(f"{label_a} and {label_b} score different records: nothing to compare")
     shared = sorted(docs_a.keys() & docs_b.keys())
     if not shared:
         raise InputError(f"{label_a} and {label_b} have no document in common: nothing to compare")
-    counts_a = [field_counts(docs_a[doc_id]) for doc_id in shared]
-    counts_b = [field_counts(docs_b[doc_id]) for doc_id in shared]
+    counts_a = [field_counts(docs_a[doc_id], names) for doc_id in shared]
+    counts_b = [field_counts(docs_b[doc_id], names) for doc_id in shared]
     deltas = [
         _delta(name, _series(counts_a, name), _series(counts_b, name), resamples, seed)
-        for name in ("overall", *FIELDS)
+        for name in ("overall", *names)
     ]
     flips: list[Flip] = []
     for doc_id in shared:
@@ -230,7 +234,7 @@ def compare_results(
         label_b=label_b,
         overall=deltas[0],
         fields=deltas[1:],
-        flips=sorted(flips, key=_flip_order),
+        flips=sorted(flips, key=lambda flip: _flip_order(flip, names)),
         documents=len(shared),
         only_a=tuple(sorted(docs_a.keys() - docs_b.keys())),
         only_b=tuple(sorted(docs_b.keys() - docs_a.keys())),
@@ -321,11 +325,11 @@ def _outcome(item: dict[str, Any] | None) -> str | None:
     return None if item is None else str(item.get("outcome"))
 
 
-def _flip_order(flip: Flip) -> tuple[Any, ...]:
-    """Field order of ``FIELDS``, then document, patient and key."""
+def _flip_order(flip: Flip, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """Field order of ``names``, then document, patient and key."""
     patient = -1 if flip.patient is None else flip.patient
     unpaired = -1 if flip.predicted_patient is None else flip.predicted_patient
-    return FIELDS.index(flip.field), flip.doc_id, patient, unpaired, str(flip.key)
+    return names.index(flip.field), flip.doc_id, patient, unpaired, str(flip.key)
 
 
 # --- rendering ----------------------------------------------------------------------------------

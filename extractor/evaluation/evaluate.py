@@ -15,38 +15,40 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from extractor.errors import InputError
 from extractor.evaluation.gold import GoldSet
-from extractor.evaluation.scoring import FIELDS, EvalScore, score_run
+from extractor.evaluation.scoring import EvalScore, score_run
 from extractor.io.runfile import latest_lines
 from extractor.model.secrets import mask, redact_url
 from extractor.record.grounding import require_grounding
-from extractor.record.schema import CaseReport
+from extractor.record.template import Template, default_template
 
 
 @dataclass(frozen=True)
 class RunRecords:
     """What a run JSONL holds, by document id: records, failures and provenance."""
 
-    records: dict[str, CaseReport]
+    records: dict[str, BaseModel]
     failed: dict[str, str]
     provenance: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_run(path: Path) -> RunRecords:
+def read_run(path: Path, template: Template | None = None) -> RunRecords:
     """Read an ``extractor extract`` output file (the later line of a document wins).
 
-    Error messages are masked (``extractor.model.secrets``), since results are committed.
+    Records are read as ``template``'s (by default the NEN record). Error
+    messages are masked (``extractor.model.secrets``), since results are committed.
     """
-    records: dict[str, CaseReport] = {}
+    model = (template or default_template()).model
+    records: dict[str, BaseModel] = {}
     failed: dict[str, str] = {}
     provenance: list[dict[str, Any]] = []
     for line in latest_lines(path):  # a torn last line (a killed run) is skipped
         if line.record is not None:
             try:
-                records[line.doc_id] = CaseReport.model_validate(line.record)
+                records[line.doc_id] = model.model_validate(line.record)
             except ValidationError as e:
                 raise InputError(
                     f"{path}: the line of {line.doc_id!r} is not a valid record: {e}"
@@ -95,8 +97,8 @@ def evaluate(gold: GoldSet, run: RunRecords, meta: dict[str, Any] | None = None)
     ]
     seen = run.records.keys() | run.failed.keys()
     return EvalResult(
-        score=score_run(pairs),
-        grounded=score_run(grounded),
+        score=score_run(pairs, gold.template),
+        grounded=score_run(grounded, gold.template),
         missing=sorted(gold.items.keys() - seen),
         failed={k: v for k, v in sorted(run.failed.items()) if k in gold.items},
         extra=sorted(seen - gold.items.keys()),
@@ -167,7 +169,7 @@ def render_markdown(result: EvalResult) -> str:
         "| field | TP | FP | FN | abstain | invented | P | R | F1 |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in FIELDS:
+    for name in score.fields:
         c = score.fields[name]
         lines.append(
             f"| {name} | {c.tp} | {c.fp} | {c.fn} | {c.abstain} | {c.invented} "

@@ -5,19 +5,24 @@ problem file by file: a label that does not load into the schema, a label
 without its document or a document without its label, two documents with
 one id (``x.txt`` beside ``x.md``), and an evidence quote that does not
 occur in its document (after whitespace and case normalisation).
+
+A gold set says which record template its labels follow in ``record.toml``
+(``record = "module:Model"``); without it the labels follow the NEN record.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from extractor.config import DEFAULT_RECORD
 from extractor.errors import GoldSetError, InputError
 from extractor.io.documents import Document, iter_paths, read_document
 from extractor.record.grounding import evidence_quotes, is_grounded
-from extractor.record.schema import CaseReport
+from extractor.record.template import Template, load_template
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class GoldItem:
     """One hand-labelled document."""
 
     document: Document
-    label: CaseReport
+    label: BaseModel
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class GoldSet:
 
     directory: Path
     items: dict[str, GoldItem]
+    template: Template
 
 
 Problems = dict[str, list[str]]
@@ -46,8 +52,30 @@ def _layout(directory: Path) -> tuple[Path, Path]:
     return docs, labels
 
 
-def _scan(directory: Path) -> tuple[dict[str, GoldItem], Problems]:
+def gold_template(directory: Path, record: str | None = None) -> Template:
+    """The template the labels at ``directory`` follow (``record``: the one the user named).
+
+    ``GoldSetError`` when the user names another template than the gold set declares.
+    """
+    declared = DEFAULT_RECORD
+    path = directory / "record.toml"
+    if path.is_file():
+        try:
+            declared = str(tomllib.loads(path.read_text(encoding="utf-8"))["record"])
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError) as e:
+            raise GoldSetError(f'{path}: wants one line record = "module:Model" ({e})') from e
+    template = load_template(declared)
+    if record is not None and load_template(record).model is not template.model:
+        raise GoldSetError(
+            f"{directory} labels follow {template.name}, not {record}; "
+            "choose the matching --record or gold set"
+        )
+    return template
+
+
+def _scan(directory: Path, record: str | None) -> tuple[dict[str, GoldItem], Problems, Template]:
     docs_dir, labels_dir = _layout(directory)
+    template = gold_template(directory, record)
     problems: Problems = {}
     documents: dict[str, Document] = {}
     doc_paths = list(iter_paths([docs_dir]))
@@ -62,11 +90,11 @@ def _scan(directory: Path) -> tuple[dict[str, GoldItem], Problems]:
             documents[path.stem] = read_document(path)
         except InputError as e:
             problems.setdefault(str(path), []).append(str(e))
-    labels: dict[str, CaseReport] = {}
+    labels: dict[str, BaseModel] = {}
     label_paths = sorted(labels_dir.glob("*.json"))
     for path in label_paths:
         try:
-            labels[path.stem] = CaseReport.model_validate_json(path.read_text(encoding="utf-8"))
+            labels[path.stem] = template.model.model_validate_json(path.read_text(encoding="utf-8"))
         except (ValidationError, OSError, UnicodeDecodeError) as e:
             problems.setdefault(str(path), []).extend(_validation_lines(e))
     doc_ids = {path.stem for path in doc_paths}
@@ -86,7 +114,7 @@ def _scan(directory: Path) -> tuple[dict[str, GoldItem], Problems]:
                 problems.setdefault(str(labels_dir / f"{doc_id}.json"), []).append(
                     f"{where}: quote not found in the document: {quote!r}"
                 )
-    return items, problems
+    return items, problems, template
 
 
 def _validation_lines(error: Exception) -> list[str]:
@@ -97,14 +125,14 @@ def _validation_lines(error: Exception) -> list[str]:
     return [f"cannot read: {error}"]
 
 
-def check_gold(directory: Path) -> Problems:
+def check_gold(directory: Path, record: str | None = None) -> Problems:
     """Every problem of the gold set at ``directory``, by file (empty when it is sound)."""
-    return _scan(directory)[1]
+    return _scan(directory, record)[1]
 
 
-def load_gold(directory: Path) -> GoldSet:
+def load_gold(directory: Path, record: str | None = None) -> GoldSet:
     """Load a sound gold set; raise ``GoldSetError`` listing the problems otherwise."""
-    items, problems = _scan(directory)
+    items, problems, template = _scan(directory, record)
     if problems:
         count = sum(len(p) for p in problems.values())
         first = next(iter(problems.items()))
@@ -114,4 +142,4 @@ def load_gold(directory: Path) -> GoldSet:
         )
     if not items:
         raise GoldSetError(f"{directory}: no labelled documents")
-    return GoldSet(directory=directory, items=items)
+    return GoldSet(directory=directory, items=items, template=template)

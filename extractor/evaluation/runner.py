@@ -40,7 +40,8 @@ class SavedEval:
 def run_name(gold: GoldSet, config: ModelConfig, settings: RunSettings) -> str:
     """The file name (no suffix) of the run that extracts ``gold`` under these settings."""
     model = config.model or "embedded"
-    return f"{gold.directory.name}_{Path(settings.prompt).name}_{settings.strategy}_{model}"
+    prompt = Path(settings.prompt_for(gold.template)).name
+    return f"{gold.directory.name}_{prompt}_{settings.strategy}_{model}"
 
 
 async def extract_gold(
@@ -50,11 +51,17 @@ async def extract_gold(
     run: Path,
     on_progress: Progress | None = None,
 ) -> RunRecords:
-    """Extract every gold document into ``run`` (started afresh; answers come from the cache)."""
+    """Extract every gold document into ``run`` (started afresh; answers come from the cache).
+
+    The records are those of the gold set's template, whatever ``settings.record`` says.
+    """
     inputs = [Path(item.document.source) for item in gold.items.values()]
-    fresh = settings.model_copy(update={"overwrite": True, "retry_failed": False, "shard": None})
+    fresh = settings.model_copy(
+        update={"overwrite": True, "retry_failed": False, "shard": None,
+                "record": gold.template.name}
+    )  # fmt: skip
     await extract_files(inputs, run, config, fresh, on_progress=on_progress)
-    return read_run(run)
+    return read_run(run, gold.template)
 
 
 def score_and_save(

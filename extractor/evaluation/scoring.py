@@ -31,28 +31,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from extractor.evaluation.counts import FieldCounts, total
 from extractor.record.grounding import evidence_quotes, is_grounded
 from extractor.record.matching import (
-    COMPARATORS,
-    LIST_FIELDS,
-    OUTCOME_FIELDS,
-    RESPONSE_FIELD,
     Comparator,
     Key,
+    comparator_of,
     item_keys,
-    pair_patients,
+    match_keys,
+    pair_entities,
+    per_key_values,
     same_value,
     scalar_value,
-    treatment_responses,
+    sorted_keys,
 )
-from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
+from extractor.record.template import Level, Template
 
 OutcomeClass = Literal["tp", "fp", "fn", "wrong", "abstain"]
-
-FIELDS: tuple[str, ...] = (
-    DOCUMENT_FIELDS + PATIENT_SCALARS + LIST_FIELDS + (RESPONSE_FIELD,) + OUTCOME_FIELDS
-)
 
 
 @dataclass(frozen=True)
@@ -104,22 +101,22 @@ def compare_scalar(
 
 
 def compare_keys(
-    gold: frozenset[Key], predicted: frozenset[Key]
+    gold: frozenset[Key], predicted: frozenset[Key], matched: int | None = None
 ) -> tuple[OutcomeClass, FieldCounts]:
     """The outcome and counts of a list field scored as sets of key tuples.
 
-    The outcome summarises: ``tp`` when equal and non-empty, ``abstain`` when
-    both are empty, ``fp``/``fn`` when only one side has items, else ``wrong``.
+    ``matched`` is how many keys the two sides share (by default the exact
+    intersection). The outcome summarises: ``tp`` when all match and there are
+    some, ``abstain`` when both are empty, ``fp``/``fn`` when only one side has
+    items, else ``wrong``.
     """
     if not gold and not predicted:
         return "abstain", FieldCounts(abstain=1)
+    tp = len(gold & predicted) if matched is None else matched
     counts = FieldCounts(
-        tp=len(gold & predicted),
-        fp=len(predicted - gold),
-        fn=len(gold - predicted),
-        invented=0 if gold else len(predicted),
+        tp=tp, fp=len(predicted) - tp, fn=len(gold) - tp, invented=0 if gold else len(predicted)
     )
-    if gold == predicted:
+    if tp == len(gold) == len(predicted):
         return "tp", counts
     if not gold:
         return "fp", counts
@@ -128,23 +125,19 @@ def compare_keys(
     return "wrong", counts
 
 
-def _sorted_keys(keys: Iterable[Key]) -> list[Key]:
-    """Key tuples in a stable order (``None`` sorts first)."""
-    return sorted(keys, key=lambda key: tuple("" if part is None else part for part in key))
-
-
 # --- comparing patients -------------------------------------------------------------------------
 
 
-def compare_patients(
-    gold: Patient | None,
-    predicted: Patient | None,
+def compare_entities(
+    level: Level,
+    gold: BaseModel | None,
+    predicted: BaseModel | None,
     gold_index: int | None = None,
     predicted_index: int | None = None,
 ) -> list[ScoredSlot]:
-    """Every patient-level comparison of a pair, in ``FIELDS`` order.
+    """Every comparison of an entity pair, in the level's field order.
 
-    One side ``None`` is an unpaired patient, compared against nothing: its
+    One side ``None`` is an unpaired entity, compared against nothing: its
     values are FN (gold) or FP and invented (predicted); its empty slots count
     nothing (no abstentions).
     """
@@ -152,57 +145,65 @@ def compare_patients(
     return [
         replace(item, patient=gold_index, predicted_patient=predicted_index)
         for item in (
-            *_scalar_comparisons(gold, predicted, PATIENT_SCALARS),
-            *_list_comparisons(gold, predicted),
-            *_response_comparisons(gold, predicted),
-            *_scalar_comparisons(gold, predicted, OUTCOME_FIELDS),
+            *_scalar_comparisons(level, gold, predicted, level.scalars),
+            *_list_comparisons(level, gold, predicted),
+            *_per_key_comparisons(level, gold, predicted),
+            *_scalar_comparisons(level, gold, predicted, level.nested),
         )
         if paired or item.outcome != "abstain"
     ]
 
 
 def _scalar_comparisons(
-    gold: Patient | None, predicted: Patient | None, names: tuple[str, ...]
+    level: Level, gold: BaseModel | None, predicted: BaseModel | None, names: tuple[str, ...]
 ) -> list[ScoredSlot]:
-    """The scalar fields ``names`` of a patient pair (``None``: no patient)."""
+    """The scalar fields ``names`` of a pair (``None``: no such side)."""
     comparisons = []
     for name in names:
         g = None if gold is None else scalar_value(gold, name)
         p = None if predicted is None else scalar_value(predicted, name)
-        outcome, counts = compare_scalar(g, p, COMPARATORS.get(name, same_value))
+        outcome, counts = compare_scalar(g, p, comparator_of(level.compare.get(name)))
         comparisons.append(ScoredSlot(name, None, g, p, outcome, counts))
     return comparisons
 
 
-def _list_comparisons(gold: Patient | None, predicted: Patient | None) -> list[ScoredSlot]:
-    """The list fields of a patient pair, one comparison per field."""
+def _list_comparisons(
+    level: Level, gold: BaseModel | None, predicted: BaseModel | None
+) -> list[ScoredSlot]:
+    """The list fields of a pair, one comparison per field."""
     comparisons = []
-    for name in LIST_FIELDS:
-        g = frozenset[Key]() if gold is None else item_keys(gold, name)
-        p = frozenset[Key]() if predicted is None else item_keys(predicted, name)
-        outcome, counts = compare_keys(g, p)
-        comparisons.append(
-            ScoredSlot(name, None, _sorted_keys(g), _sorted_keys(p), outcome, counts)
-        )
+    for spec in level.lists:
+        g = frozenset[Key]() if gold is None else item_keys(gold, spec)
+        p = frozenset[Key]() if predicted is None else item_keys(predicted, spec)
+        outcome, counts = compare_keys(g, p, len(match_keys(g, p, spec)))
+        comparisons.append(ScoredSlot(spec.name, None, sorted_keys(g), sorted_keys(p), outcome,
+                                      counts))  # fmt: skip
     return comparisons
 
 
-def _response_comparisons(gold: Patient | None, predicted: Patient | None) -> list[ScoredSlot]:
-    """Treatment responses, one per treatment key both sides have.
+def _per_key_comparisons(
+    level: Level, gold: BaseModel | None, predicted: BaseModel | None
+) -> list[ScoredSlot]:
+    """Per-key item fields (a treatment's response), one per key both sides have.
 
-    For an unpaired patient, every treatment key of the patient there is.
+    For an unpaired entity, every key of the entity there is.
     """
-    g_responses = {} if gold is None else treatment_responses(gold)
-    p_responses = {} if predicted is None else treatment_responses(predicted)
-    if gold is not None and predicted is not None:
-        keys = g_responses.keys() & p_responses.keys()
-    else:
-        keys = g_responses.keys() | p_responses.keys()
     comparisons = []
-    for key in _sorted_keys(keys):
-        g, p = g_responses.get(key), p_responses.get(key)
-        outcome, counts = compare_scalar(g, p)
-        comparisons.append(ScoredSlot(RESPONSE_FIELD, None, g, p, outcome, counts, key=key))
+    for spec in level.lists:
+        for name in spec.per_key:
+            g_values = {} if gold is None else per_key_values(gold, spec, name)
+            p_values = {} if predicted is None else per_key_values(predicted, spec, name)
+            if gold is not None and predicted is not None:
+                pairs = list(match_keys(g_values, p_values, spec).items())
+            else:
+                pairs = [(key, key) for key in sorted_keys(g_values.keys() | p_values.keys())]
+            same = comparator_of(spec.compare.get(name))
+            for g_key, p_key in pairs:
+                g, p = g_values.get(g_key), p_values.get(p_key)
+                outcome, counts = compare_scalar(g, p, same)
+                comparisons.append(
+                    ScoredSlot(f"{spec.name}.{name}", None, g, p, outcome, counts, key=g_key)
+                )
     return comparisons
 
 
@@ -248,9 +249,9 @@ class EvalScore:
     micro: FieldCounts
 
     @classmethod
-    def from_documents(cls, documents: list[DocumentScore]) -> EvalScore:
-        """Sum the documents' field counts into the run's."""
-        fields = {name: total(doc.fields[name] for doc in documents) for name in FIELDS}
+    def from_documents(cls, documents: list[DocumentScore], names: tuple[str, ...]) -> EvalScore:
+        """Sum the documents' counts of the fields ``names`` into the run's."""
+        fields = {name: total(doc.fields[name] for doc in documents) for name in names}
         return cls(documents=documents, fields=fields, micro=total(fields.values()))
 
     @property
@@ -283,56 +284,58 @@ class EvalScore:
         }
 
 
-def compare_documents(gold: CaseReport, predicted: CaseReport | None) -> list[ScoredSlot]:
+def compare_documents(
+    template: Template, gold: BaseModel, predicted: BaseModel | None
+) -> list[ScoredSlot]:
     """The document-level fields; a missing prediction counts only gold values (as FN)."""
-    comparisons = []
-    for name in DOCUMENT_FIELDS:
-        g = getattr(gold, name)
-        p = None if predicted is None else getattr(predicted, name)
-        outcome, counts = compare_scalar(g, p, COMPARATORS.get(name, same_value))
-        if predicted is not None or outcome != "abstain":
-            comparisons.append(ScoredSlot(name, None, g, p, outcome, counts))
-    return comparisons
+    return compare_entities(template.document, gold, predicted)
 
 
-def compare_patient_lists(predicted: list[Patient], gold: list[Patient]) -> list[ScoredSlot]:
-    """Pair the patients, then compare each pair and each unpaired patient."""
+def compare_entity_lists(
+    template: Template, predicted: list[BaseModel], gold: list[BaseModel]
+) -> list[ScoredSlot]:
+    """Pair the entities, then compare each pair and each unpaired entity."""
+    level = template.entity
+    if level is None:
+        return []
     comparisons: list[ScoredSlot] = []
-    for p, g in pair_patients(predicted, gold):
+    for p, g in pair_entities(predicted, gold, level):
         comparisons.extend(
-            compare_patients(
-                None if g is None else gold[g], None if p is None else predicted[p], g, p
+            compare_entities(
+                level, None if g is None else gold[g], None if p is None else predicted[p], g, p
             )
         )
     return comparisons
 
 
-def tally(comparisons: Iterable[ScoredSlot]) -> dict[str, FieldCounts]:
-    """Counts per field, every field of ``FIELDS`` present and in order."""
-    fields = {name: FieldCounts() for name in FIELDS}
+def tally(comparisons: Iterable[ScoredSlot], names: tuple[str, ...]) -> dict[str, FieldCounts]:
+    """Counts per field, every field of ``names`` present and in order."""
+    fields = {name: FieldCounts() for name in names}
     for item in comparisons:
         fields[item.field] = fields[item.field] + item.counts
     return fields
 
 
 def score_record(
-    doc_id: str, predicted: CaseReport | None, gold: CaseReport, text: str | None = None
+    doc_id: str, predicted: BaseModel | None, gold: BaseModel, text: str | None = None
 ) -> DocumentScore:
-    """Score one predicted record against its gold label.
+    """Score one predicted record against its gold label, by the gold record's template.
 
     ``predicted`` ``None`` means the run has no record for the document: every
     gold value is a FN and the score is flagged ``missing``. With the document
     ``text``, the predicted evidence quotes are checked for grounding.
     """
-    comparisons = compare_documents(gold, predicted)
-    comparisons += compare_patient_lists(
-        [] if predicted is None else predicted.patients, gold.patients
-    )
+    template = Template.of(type(gold))
+    comparisons = compare_documents(template, gold, predicted)
+    comparisons += compare_entity_lists(
+        template, [] if predicted is None else template.entity_list(predicted),
+        template.entity_list(gold),
+    )  # fmt: skip
     quotes = [] if predicted is None or text is None else evidence_quotes(predicted)
     ungrounded = [(where, quote) for where, quote in quotes if not is_grounded(quote, text or "")]
     return DocumentScore(
         doc_id=doc_id,
-        fields=tally(comparisons),
+        fields=tally(comparisons, template.fields),
         comparisons=comparisons,
         quotes=len(quotes),
         grounded_quotes=len(quotes) - len(ungrounded),
@@ -342,11 +345,16 @@ def score_record(
 
 
 def score_run(
-    pairs: Iterable[tuple[str, CaseReport | None, CaseReport, str | None]],
+    pairs: Iterable[tuple[str, BaseModel | None, BaseModel, str | None]],
+    template: Template | None = None,
 ) -> EvalScore:
-    """Score every ``(doc_id, predicted, gold, text)`` of a run."""
+    """Score every ``(doc_id, predicted, gold, text)`` of a run (template: the gold's)."""
+    pairs = list(pairs)
+    if template is None and pairs:
+        template = Template.of(type(pairs[0][2]))
     return EvalScore.from_documents(
-        [score_record(doc_id, predicted, gold, text) for doc_id, predicted, gold, text in pairs]
+        [score_record(doc_id, predicted, gold, text) for doc_id, predicted, gold, text in pairs],
+        () if template is None else template.fields,
     )
 
 

@@ -50,7 +50,7 @@ from extractor.model.tools import request_body
 FORMAT = 1
 _CONFIG_FIELDS = {"model", "base_url", "temperature", "max_completion_tokens", "max_reasks",
                   "context_tokens"}  # fmt: skip
-_SETTINGS_FIELDS = {"prompt", "strategy", "require_grounding", "use_metadata"}
+_SETTINGS_FIELDS = {"record", "prompt", "strategy", "require_grounding", "use_metadata"}
 _ROUND = re.compile(r"^(?P<name>.*)\.r(?P<round>\d+)$")
 
 

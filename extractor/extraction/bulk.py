@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.config import ModelConfig, RunSettings
-from extractor.errors import ConfigError, InternalError, ProviderError
+from extractor.errors import ConfigError, EngineError, InternalError, ProviderError
 from extractor.extraction.cache import ResponseCache
-from extractor.extraction.document import DocumentExtractor
+from extractor.extraction.document import Compute, DocumentExtractor
 from extractor.extraction.limits import Budget, RateLimiter
 from extractor.io.documents import Document, Unreadable, iter_documents, iter_ids, iter_paths
 from extractor.io.merge import in_shard
@@ -123,13 +123,17 @@ async def run_extraction(
     extractor: DocumentExtractor,
     settings: RunSettings | None = None,
     on_progress: Progress | None = None,
+    *,
+    compute: Compute | None = None,
 ) -> RunSummary:
     """Extract every planned document not already in ``output`` into it, one line each.
 
     ``settings`` gives the concurrency (None: 1), the budget, the shard and
     whether to start afresh or retry failures. No supported document at all,
     or two documents with one id, is a ``ConfigError``, raised before the
-    output is touched or a model called.
+    output is touched or a model called. ``compute`` executes the cache
+    misses (None: ``extractor`` itself, in this process; the Ray engine
+    passes its actors); this process writes every line and owns the cache.
     """
     settings = settings or RunSettings()
     summary = RunSummary(planned=count_planned(inputs, settings.shard, output))
@@ -137,7 +141,8 @@ async def run_extraction(
         raise ConfigError("no supported documents found in the inputs")
     started = time.perf_counter()
     with RunFile(output, overwrite=settings.overwrite, retry_failed=settings.retry_failed) as out:
-        runner = _Runner(extractor, out, settings, summary, on_progress or (lambda _: None))
+        progress = on_progress or (lambda _: None)
+        runner = _Runner(extractor, out, settings, summary, progress, compute=compute)
         try:
             await runner.run(planned_documents(inputs, settings.shard, output))
         finally:
@@ -160,8 +165,11 @@ class _Runner:
         settings: RunSettings,
         summary: RunSummary,
         on_progress: Progress,
+        *,
+        compute: Compute | None = None,
     ) -> None:
         self.extractor = extractor
+        self.compute = compute
         self.out = out
         self.budget = Budget(max_cost=settings.max_cost, max_tokens=settings.max_tokens)
         self.summary = summary
@@ -224,8 +232,8 @@ class _Runner:
 
     async def _extract(self, document: Document) -> None:
         try:
-            self._write(await self.extractor.extract(document))
-        except ProviderError as e:  # only fatal ones reach here
+            self._write(await self.extractor.extract(document, self.compute))
+        except (ProviderError, EngineError) as e:  # only fatal ones reach here
             self.fatal = self.fatal or e
         except Exception as e:  # noqa: BLE001 - a bug must cost one document, never vanish
             self._write(self.extractor.failed(document, InternalError.of(e)))
@@ -273,9 +281,12 @@ async def extract_files(
     """The whole job behind ``extractor extract``: connect, extract every input, close.
 
     ``settings`` defaults to the CLI's defaults (``RunSettings()``), whose
-    ``cache_dir`` None means no cache.
+    ``cache_dir`` None means no cache. ``settings.engine`` "ray" sends the
+    cache misses to Ray workers (``extractor.extraction.distributed``).
     """
     settings = settings or RunSettings()
+    if settings.engine == "local" and (settings.address or settings.workers):
+        raise ConfigError("--address and --workers are for --engine ray")
     settings = settings.model_copy(update={"concurrency": settings.concurrency_for(config)})
     cache = ResponseCache(settings.cache_dir)
     if cache.problem and on_warning is not None:
@@ -284,6 +295,13 @@ async def extract_files(
     try:
         async with connect(config) as client:
             extractor = DocumentExtractor.for_run(client, config, settings, cache, limiter)
-            return await run_extraction(inputs, output, extractor, settings, on_progress)
+            if settings.engine == "local":
+                return await run_extraction(inputs, output, extractor, settings, on_progress)
+            from extractor.extraction.distributed import ray_workers  # noqa: PLC0415 - Ray only when asked
+
+            async with ray_workers(extractor, config, settings) as workers:
+                return await run_extraction(
+                    inputs, output, extractor, settings, on_progress, compute=workers
+                )
     finally:
         cache.close()

@@ -5,14 +5,16 @@ in tokens) less the answer's token limit and the prompt around the document,
 at a conservative ``CHARS_PER_TOKEN``. Text is split at headings first, then
 at paragraphs, then at sentences, and parts are packed up to the budget.
 Records are merged: document fields take the first value any part gave;
-patients are paired across parts by field agreement (as the scorer pairs
-them) and their values combined, lists without duplicates.
+entities (patients) are paired across parts by field agreement (as the
+scorer pairs them) and their values combined, lists without duplicates.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from extractor.config import StrategyName
 from extractor.errors import ExtractionFailed
@@ -20,8 +22,10 @@ from extractor.extraction.prompts import Prompt
 from extractor.extraction.strategies import Strategy
 from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
-from extractor.record.matching import agreement, pair_patients
-from extractor.record.schema import CaseReport, Patient
+from extractor.record.matching import agreement, pair_entities
+from extractor.record.template import Level, Template
+
+R = TypeVar("R", bound=BaseModel)
 
 CHARS_PER_TOKEN = 3.0  # clinical text runs about 4 characters a token; 3 leaves a margin
 MIN_CHUNK_CHARS = 1000
@@ -72,59 +76,68 @@ def _merge_values(first: Any, second: Any) -> Any:
     return first if first is not None else second
 
 
-def _merge_patients(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _merge_entities(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {key: _merge_values(a.get(key), b.get(key)) for key in a.keys() | b.keys()}
 
 
-_IDENTITY = ("label", "age_years", "sex", "primary_site", "differentiation", "who_grade")
-
-
-def _same_patient(a: Patient, b: Patient) -> bool:
-    """Whether two parts' patients are one: their identifying values agree more than conflict."""
+def _same_entity(level: Level, a: BaseModel, b: BaseModel) -> bool:
+    """Whether two parts' entities are one: their scalar values agree more than conflict."""
     conflicts = sum(
         1
-        for name in _IDENTITY
+        for name in level.scalars
         if getattr(a, name) is not None
         and getattr(b, name) is not None
         and getattr(a, name) != getattr(b, name)
     )
-    return conflicts == 0 or agreement(a, b) > conflicts
+    return conflicts == 0 or agreement(a, b, level) > conflicts
 
 
-def _merge_patient_lists(
-    patients: list[Patient], new: list[Patient], single: bool
-) -> list[Patient]:
-    """``patients`` with a later part's ``new`` ones merged in (all into one for a case report)."""
-    combined = [p.model_dump() for p in patients]
+def _merge_entity_lists(
+    level: Level, entities: list[BaseModel], new: list[BaseModel], single: bool
+) -> list[dict[str, Any]]:
+    """``entities`` with a later part's ``new`` ones merged in (all into one when single)."""
+    combined = [p.model_dump() for p in entities]
     if single and combined:
-        for patient in new:
-            combined[0] = _merge_patients(combined[0], patient.model_dump())
-        return [Patient.model_validate(p) for p in combined]
-    for index_new, index_old in pair_patients(new, patients):
+        for entity in new:
+            combined[0] = _merge_entities(combined[0], entity.model_dump())
+        return combined
+    for index_new, index_old in pair_entities(new, entities, level):
         if index_new is None:
             continue
-        patient = new[index_new]
-        if index_old is not None and _same_patient(patients[index_old], patient):
-            combined[index_old] = _merge_patients(combined[index_old], patient.model_dump())
+        entity = new[index_new]
+        if index_old is not None and _same_entity(level, entities[index_old], entity):
+            combined[index_old] = _merge_entities(combined[index_old], entity.model_dump())
         else:
-            combined.append(patient.model_dump())
-    return [Patient.model_validate(p) for p in combined]
+            combined.append(entity.model_dump())
+    return combined
 
 
-def merge(records: list[CaseReport]) -> CaseReport:
-    """One record from the records of a document's parts."""
+def merge(records: list[R]) -> R:
+    """One record from the records of a document's parts (their template's rules applied).
+
+    The entities of a document the template counts as describing one are
+    merged into one; otherwise they are paired across parts.
+    """
+    template = Template.of(type(records[0]))
     merged = records[0].model_dump()
-    patients = list(records[0].patients)
+    if template.entities is None or template.entity is None:
+        for record in records[1:]:
+            merged = _merge_entities(merged, record.model_dump())
+        return type(records[0]).model_validate(merged)
+    name, level, rules = template.entities, template.entity, template.rules
+    entities = template.entity_list(records[0])
     for record in records[1:]:
         for key, value in record.model_dump().items():
-            if key != "patients":
+            if key != name:
                 merged[key] = _merge_values(merged[key], value)
-        single = merged["document_type"] == "case_report"
-        patients = _merge_patient_lists(patients, record.patients, single)
-    merged["patients"] = [p.model_dump() for p in patients]
-    if merged.get("n_patients") is not None:
-        merged["n_patients"] = max(merged["n_patients"], len(patients))
-    return CaseReport.model_validate(merged)
+        single = rules is not None and rules.count is not None and rules.count(merged) == 1
+        combined = _merge_entity_lists(level, entities, template.entity_list(record), single)
+        entities = [level.model.model_validate(item) for item in combined]
+    merged[name] = [entity.model_dump() for entity in entities]
+    counted = None if rules is None else rules.counted_by
+    if counted is not None and merged.get(counted) is not None:
+        merged[counted] = max(merged[counted], len(entities))
+    return type(records[0]).model_validate(merged)
 
 
 class Chunked:
@@ -143,15 +156,15 @@ class Chunked:
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str, sections: tuple[Section, ...] = ()
-    ) -> Completion[CaseReport]:
+    ) -> Completion[BaseModel]:
         """Every part of ``text`` in turn, merged (see ``extract_parts``)."""
         return await self.extract_parts(client, prompt, self.parts(text))
 
     async def extract_parts(
         self, client: ModelClient, prompt: Prompt, parts: list[str]
-    ) -> Completion[CaseReport]:
+    ) -> Completion[BaseModel]:
         """Every part in turn; a part the model fails on is left out unless all fail."""
-        completions: list[Completion[CaseReport]] = []
+        completions: list[Completion[BaseModel]] = []
         failures: list[ExtractionFailed] = []
         for part in parts:
             try:

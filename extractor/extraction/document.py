@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from extractor.config import DEFAULT_PROMPT, DEFAULT_STRATEGY, ModelConfig, RunSettings
-from extractor.errors import ExtractionFailed, ExtractorError, InputError, ProviderError
+from extractor.errors import (
+    ConfigError,
+    ExtractionFailed,
+    ExtractorError,
+    InputError,
+    ProviderError,
+)
 from extractor.extraction.cache import CachedResult, ResponseCache, cache_key
 from extractor.extraction.chunking import Chunked, max_chunk_chars, split
 from extractor.extraction.limits import RateLimiter
@@ -25,7 +33,7 @@ from extractor.model.base import ModelClient, Usage
 from extractor.model.pricing import FREE, Prices, prices_for
 from extractor.model.secrets import mask
 from extractor.record.grounding import Aligner, align_record, require_grounding
-from extractor.record.schema import CaseReport, schema_json, schema_sha256
+from extractor.record.template import Template, load_template
 
 MAX_OUTPUT_SHOWN = 2000
 OFF_LOOP_CHARS = 50_000  # documents longer than this are aligned on a worker thread
@@ -38,6 +46,27 @@ class CachedFailure(ExtractorError):
         super().__init__(described.get("message", "failed"))
         self.kind = described.get("kind", "validation")
         self.described = described
+
+
+@dataclass(frozen=True)
+class CacheMiss:
+    """A document the cache did not answer: the parts it is extracted in and its cache key."""
+
+    document: Document
+    parts: list[str]
+    key: str
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What the model made of a cache miss: its line, and the cache entry to store (if any)."""
+
+    line: ResultLine
+    cached: CachedResult | None = None
+
+
+Compute = Callable[[CacheMiss], Awaitable[Extracted]]
+"""How a cache miss is executed: ``DocumentExtractor.compute`` here, or on a Ray actor."""
 
 
 def error_dict(error: ExtractorError) -> dict[str, str]:
@@ -73,6 +102,7 @@ class DocumentExtractor:
         grounded_only: bool = False,
         chunk_chars: int | None = None,
         use_metadata: bool = True,
+        template: Template | None = None,
     ) -> None:
         self.client = client
         self.prompt = prompt or load_prompt(DEFAULT_PROMPT)
@@ -81,12 +111,15 @@ class DocumentExtractor:
         self.reuse_failures = reuse_failures
         self.prices = prices
         self.limiter = limiter
-        self.strategy = strategy or make_strategy(DEFAULT_STRATEGY)
+        self.strategy = strategy or make_strategy(DEFAULT_STRATEGY, template)
+        self.template = self.strategy.template
+        if template is not None and template is not self.template:
+            raise ConfigError(f"the strategy fills {self.template.name}, not {template.name}")
         self.grounded_only = grounded_only
         self.use_metadata = use_metadata
         self.chunk_chars = chunk_chars
-        self._schema = schema_json(CaseReport)
-        self._schema_sha256 = schema_sha256(CaseReport)
+        self._schema = self.template.schema
+        self._schema_sha256 = self.template.sha256
 
     @classmethod
     def for_run(
@@ -96,9 +129,15 @@ class DocumentExtractor:
         settings: RunSettings,
         cache: ResponseCache,
         limiter: RateLimiter | None = None,
+        *,
+        prompt: Prompt | None = None,
     ) -> DocumentExtractor:
-        """The extractor of a run: ``settings`` applied to ``client`` and ``config``."""
-        prompt = load_prompt(settings.prompt)
+        """The extractor of a run: ``settings`` applied to ``client`` and ``config``.
+
+        ``prompt`` None loads ``settings.prompt``; a Ray worker is given the driver's.
+        """
+        template = load_template(settings.record)
+        prompt = prompt or load_prompt(settings.prompt_for(template))
         context = config.context_limit
         return cls(
             client,
@@ -113,7 +152,7 @@ class DocumentExtractor:
                 price_out=settings.price_out,
             ),
             limiter=limiter,
-            strategy=make_strategy(settings.strategy),
+            strategy=make_strategy(settings.strategy, template),
             grounded_only=settings.require_grounding,
             use_metadata=settings.use_metadata,
             chunk_chars=(
@@ -131,6 +170,7 @@ class DocumentExtractor:
             prompt=self.prompt.name,
             prompt_sha256=self.prompt.sha256,
             schema_sha256=self._schema_sha256,
+            record=self.template.name,
             strategy=self.strategy.name,
             **values,
         )
@@ -152,21 +192,38 @@ class DocumentExtractor:
             document_sha256=document.sha256,
             params={
                 **self.params,
+                "record": self.template.name,
                 "strategy": f"{self.strategy.name}/{self.strategy.revision}",
                 "chunk_chars": self.chunk_chars if parts > 1 else None,
             },
         )
 
-    async def extract(self, document: Document) -> ResultLine:
-        """Extract one document; a fatal ``ProviderError`` propagates, others go in the line."""
+    async def extract(self, document: Document, compute: Compute | None = None) -> ResultLine:
+        """Extract one document; a fatal ``ProviderError`` propagates, others go in the line.
+
+        The cache answers first; a miss is executed by ``compute`` (None: ``self.compute``)
+        and what it made is stored here, so the cache has one owner.
+        """
         started = time.perf_counter()
         parts = self.parts(document)  # split once: the key, the calls and the line share it
-        key = self.key(document, len(parts))
-        line = partial(self._line, document, started=started, chunks=len(parts))
-        cached = self.cache.get(key, CaseReport)
+        miss = CacheMiss(document, parts, self.key(document, len(parts)))
+        cached = self.cache.get(miss.key, self.template.model)
         if cached is not None and (cached.failure is None or self.reuse_failures):
             error = None if cached.failure is None else CachedFailure(cached.failure)
-            return await line(cached.record, error, cache_hit=True, sources=cached.sources)
+            return await self._line(
+                document, cached.record, error, started=started, chunks=len(parts),
+                cache_hit=True, sources=cached.sources,
+            )  # fmt: skip
+        extracted = await (compute or self.compute)(miss)
+        if extracted.cached is not None:
+            self.cache.put(miss.key, extracted.cached)
+        return extracted.line
+
+    async def compute(self, miss: CacheMiss) -> Extracted:
+        """Ask the model for a cache miss: its line and the entry to cache (the cache untouched)."""
+        started = time.perf_counter()
+        document, parts = miss.document, miss.parts
+        line = partial(self._line, document, started=started, chunks=len(parts))
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
@@ -180,29 +237,26 @@ class DocumentExtractor:
         except ProviderError as e:
             if e.fatal:
                 raise
-            return await line(None, e, attempts=e.attempts)
+            return Extracted(await line(None, e, attempts=e.attempts))
         except ExtractionFailed as e:
             usage = e.usage if isinstance(e.usage, Usage) else Usage()
             failure = CachedResult(
                 None, usage.prompt_tokens, usage.completion_tokens, e.attempts, error_dict(e)
             )
-            self.cache.put(key, failure)
-            return await line(None, e, attempts=e.attempts, usage=usage)
+            return Extracted(await line(None, e, attempts=e.attempts, usage=usage), failure)
         record = completion.record.model_dump(mode="json")
-        self.cache.put(
-            key,
-            CachedResult(
-                record=record,
-                prompt_tokens=completion.usage.prompt_tokens,
-                completion_tokens=completion.usage.completion_tokens,
-                attempts=completion.attempts,
-                sources=dict(completion.sources),
-            ),
+        cached = CachedResult(
+            record=record,
+            prompt_tokens=completion.usage.prompt_tokens,
+            completion_tokens=completion.usage.completion_tokens,
+            attempts=completion.attempts,
+            sources=dict(completion.sources),
         )
-        return await line(
+        done = await line(
             record, None, attempts=completion.attempts, usage=completion.usage,
             sources=dict(completion.sources),
         )  # fmt: skip
+        return Extracted(done, cached)
 
     def failed(self, document: Document, error: ExtractorError) -> ResultLine:
         """The error line of a document whose extraction failed outside the usual ways."""
@@ -228,7 +282,7 @@ class DocumentExtractor:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The record (kept to grounded values if asked) and its evidence spans."""
         aligner = Aligner(text)  # the document is normalised once for every quote
-        report = CaseReport.model_validate(record)
+        report = self.template.model.model_validate(record)
         if self.grounded_only:
             report = require_grounding(report, aligner)
             record = report.model_dump(mode="json")
@@ -251,7 +305,8 @@ class DocumentExtractor:
         spans: list[dict[str, Any]] = []
         sources = dict(sources or {})
         if record is not None and self.use_metadata:
-            stated = metadata_fields(document)  # what the input states beats any answer
+            fields = self.template.model.model_fields  # what the input states beats any answer
+            stated = {k: v for k, v in metadata_fields(document).items() if k in fields}
             record = {**record, **stated}
             sources.update(dict.fromkeys(stated, "metadata"))
         if record is not None:

@@ -144,11 +144,11 @@ def mentions(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]
 
 
 def site_text(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """The document's own words for each site mention, without the tumour's own words."""
+    """The document's own words for each mention, without the ``prefer`` cue's (the subject's)."""
     found = []
     for candidate in mentions(evidence, ask, vocab):
         words = candidate.surface
-        for start, end in reversed(vocab.find_cues("reports_nen", words)):
+        for start, end in reversed(vocab.find_cues(ask.prefer, words) if ask.prefer else []):
             words = words[:start] + words[end:]
         words = " ".join(words.split()).strip(" ,;-")
         if words:
@@ -209,8 +209,8 @@ def duration(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]
     return found
 
 
-def metastatic(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
-    """True for a stated metastasis, False for a stated absence of any."""
+def stated(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """True where a cue word is stated ("metastasis"), False where negated ("no metastasis")."""
     assert ask.cue is not None
     found = []
     for sentence in evidence.scoped(ask.scope):
@@ -277,8 +277,9 @@ def title(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
     """The title named by a label or key, else the first title-like line of the head.
 
     A title-like line has 4 to 45 words, starts with a capital and is no
-    metadata; one that names the subject (a neuroendocrine neoplasm, a case
-    report) beats an earlier one that does not (a web page's banner).
+    metadata; one that names the subject (the ``prefer`` or ``cue`` cue words:
+    for the NEN record a neuroendocrine neoplasm, a case report) beats an
+    earlier one that does not (a web page's banner).
     """
     found = _labelled(evidence, {"title"})
     if found:
@@ -292,7 +293,7 @@ def title(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
     on_topic = [
         (offset, line)
         for offset, line in lines
-        if vocab.find_cues("reports_nen", line) or vocab.find_cues("title", line)
+        if any(vocab.find_cues(cue, line) for cue in (ask.prefer, ask.cue) if cue)
     ]
     chosen = (on_topic or lines)[:1]
     return [
@@ -313,13 +314,96 @@ def _labelled(evidence: Evidence, keys: set[str]) -> list[Candidate]:
     return found
 
 
+_PHRASE_END = re.compile(
+    r"[.;:()\[\]]|,\s|\s(?:in|at|on)\s+(?:a|an|the|this|our|his|her)\s|\s(?:who|which|that|because|"
+    r"after|before|since|when|while|whereas|but|for|due|presenting|presented|is|was|were|are|has|"
+    r"had|have|treated|managed|initially|usually|revealed|showed|found|detected|suspected|with)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(  # where a phrase that ends at a cue ("X was performed") begins
+    r".*(?:[.;:,]\s|\b(?:and|then|after|before|which|when|where|subsequently|later|finally|"
+    r"thereafter|afterwards|also|she|he|patient)\s)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ASIDE = re.compile(r"\s*\([^()]{0,30}\)")  # a short parenthesis: "(G2)", "(10 mg/day)"
+_PHRASE_START = re.compile(
+    r"\s*(?:(?:a|an|the|his|her|their|of|with|by|to|later|then|subsequently|also|further)\s+)*"
+    r"(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|multiple)\s+"
+    r"(?:(?:additional|more|further)\s+)?(?:cycles?|courses?|doses?|sessions?)\s+of\s+)?",
+    re.IGNORECASE,
+)
+_PHRASE_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+(?:and|plus|followed\s+by|then)\s+", re.IGNORECASE)
+_PERSON = re.compile(  # a phrase that names the patient ("a 30-year-old male"), not what they had
+    r"^(?:\d{1,3}[\s-]*(?:year|yr)s?[\s-]*old|patients?|(?:wo)?m[ae]n|male|female|boy|girl|lady|"
+    r"gentleman)\b",
+    re.IGNORECASE,
+)
+MAX_PHRASE_WORDS = 14
+
+
+def _lead_end(text: str, start: int) -> int:
+    """Where a phrase starting at ``start`` begins once its articles and counts are dropped."""
+    lead = _PHRASE_START.match(text, start)
+    return lead.end() if lead else start
+
+
+def phrase(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """The words that follow a cue ("diagnosed with ...", "a case of ..."), to the clause's end.
+
+    The phrase stops at punctuation or a word that starts a new clause ("in a
+    45-year-old man", "who", "was", "treated", "with"); short parentheses are
+    skipped ("a grade 2 (G2) NET"); leading articles, adverbs ("later") and
+    counts ("four cycles of") are dropped; a negated cue, and a phrase that
+    names the patient instead ("a case of a 30-year-old man"), are skipped;
+    at most ``MAX_PHRASE_WORDS`` words are kept. A ``cue_before`` cue ends
+    its phrase instead, which starts with the clause ("everolimus was started").
+    """
+    assert ask.cue is not None
+    found = []
+    for sentence in evidence.scoped(ask.scope):
+        text = _ASIDE.sub(lambda m: " " * len(m[0]), sentence.text)  # same length: offsets hold
+        spans = [(s, e, False) for s, e in vocab.find_cues(ask.cue, text)]
+        if ask.cue_before:
+            spans += [(s, e, True) for s, e in vocab.find_cues(ask.cue_before, text)]
+        for start, end, before in sorted(spans):
+            if negated(text, start, end):
+                continue
+            if before:  # the phrase ends at the cue: "everolimus was started"
+                lead = _CLAUSE_START.match(text, 0, start)
+                begin = _lead_end(text, lead.end() if lead else 0)
+                words = text[begin:start].split()[-MAX_PHRASE_WORDS:]
+            else:
+                begin = _lead_end(text, end)
+                stop = _PHRASE_END.search(text, begin)
+                words = text[begin : stop.start() if stop else len(text)].split()
+                words = words[:MAX_PHRASE_WORDS]
+            value = " ".join(words).strip(" ,;-")
+            if value and not value[0].isdigit() and not _PERSON.match(value):
+                at = max(0, text.find(words[0], begin))
+                found.append(evidence.candidate(value, sentence, at, at + len(value)))
+    return found
+
+
+def phrases(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """Like ``phrase``, each phrase cut into its parts ("capecitabine and temozolomide": two)."""
+    found = []
+    for candidate in phrase(evidence, ask, vocab):
+        for piece in _PHRASE_SPLIT.split(candidate.value):
+            part = piece[_lead_end(piece, 0) :].strip(" ,;-")
+            if part and not _PERSON.match(part):
+                found.append(replace(candidate, value=part, surface=part))
+    return found
+
+
 FINDERS: dict[str, Finder] = {
+    "phrase": phrase,
+    "phrases": phrases,
     "mentions": mentions,
     "site_text": site_text,
     "age": age,
     "percent": percent,
     "duration": duration,
-    "metastatic": metastatic,
+    "stated": stated,
     "doi": doi,
     "year": year,
     "journal": journal,

@@ -21,48 +21,32 @@ construction, and ``sources`` records which mechanism gave each field
 
 from __future__ import annotations
 
-import re
-from collections import Counter
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, create_model
 
 from extractor.config import StrategyName
+from extractor.errors import TemplateError
+from extractor.extraction.entities import blocks, entity_count
 from extractor.extraction.evidence import Candidate, Evidence
-from extractor.extraction.finders import FINDERS, negated
-from extractor.extraction.items import ITEM_FINDERS
+from extractor.extraction.finders import FINDERS
 from extractor.extraction.prompts import Prompt, fill
+from extractor.hashing import canonical_json, sha256_text
 from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
-from extractor.record.markers import Ask, asks
-from extractor.record.schema import CaseReport, Outcome, Patient
-from extractor.record.vocabulary import Vocabulary, vocabulary
+from extractor.record.markers import Ask, Items, Quotes, asks
+from extractor.record.template import Template, blank_record, default_template, item_model, model_of
+from extractor.record.vocabulary import Vocabulary
 
 NONE = "none"
+LABEL = "label"  # the finder of an entity's label: the name a series gives it ("Case 2")
 MAX_OPTIONS = 6  # a closed question lists at most this many candidates
 MAX_SENTENCES = 6  # and quotes at most this many sentences
-MAX_SERIES = 10  # patients filled at most in one case series
-_PATIENT_INTRO = re.compile(
-    r"\b\d{1,3}[\s-]*(?:year|yr)s?[\s-]*old\b|\baged\s+\d|"
-    r"\b(?:a|an|the|this|our|such\s+a)\s+(?:[\w-]+\s+){0,3}"
-    r"(?:man|woman|boy|girl|lady|gentleman|patient|male|female)\b",
-    re.IGNORECASE,
-)
-_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                "nine": 9, "ten": 10}  # fmt: skip
-_COUNT = re.compile(
-    r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}"
-    r"(?:cases|patients)\b(?!\s+(?:of|with|who|have|had|were|reported))",
-    re.IGNORECASE,
-)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
-_ORDINAL = re.compile(
-    r"\b(?:the\s+)?(first|second|third|fourth|fifth)\s+(case|patient)\b|"
-    r"\b(?:case|patient)\s+(\d|ii?i?|iv|v)\b",
-    re.IGNORECASE,
-)
+FinderFunction = Callable[[Evidence, Ask, Vocabulary], Any]
 _CHOOSE = (
     "Question: {{ question }}\nOptions: {{ options }}\n"
     "Answer with the option that the sentences state, or none."
@@ -82,6 +66,7 @@ class _Asker:
     def __init__(self, client: ModelClient, prompt: Prompt, evidence: Evidence) -> None:
         self.client, self.prompt, self.evidence = client, prompt, evidence
         self.usage, self.attempts = Usage(), 0
+        self.sources: dict[str, str] = {}  # each field's mechanism: rule, model or none
 
     async def choose(self, path: str, ask: Ask, options: dict[str, Candidate]) -> str | None:
         """The option the model picks for ``path`` (``None`` for ``none``)."""
@@ -103,6 +88,15 @@ class _Asker:
         return None if chosen == NONE else chosen
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """Where a field's value goes: its path in the record, and its model and name."""
+
+    path: str
+    model: type[BaseModel]
+    name: str
+
+
 class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
@@ -110,49 +104,57 @@ class Grounded:
     code_revision = 5  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
-    def __init__(self, ask_model: bool = True, vocab: Vocabulary | None = None) -> None:
+    def __init__(
+        self, ask_model: bool = True, vocab: Vocabulary | None = None,
+        template: Template | None = None,
+    ) -> None:  # fmt: skip
         self.ask_model = ask_model
-        self.vocab = vocab
+        self.template = template or default_template()
+        self.vocab = vocab or self.template.vocabulary
+        self.finders = _finders(self.template.model, self.vocab)
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str, sections: tuple[Section, ...] = ()
-    ) -> Completion[CaseReport]:
+    ) -> Completion[BaseModel]:
         closed = [(s.start, s.end) for s in sections if s.kind in ("background", "discussion")]
         evidence = Evidence(text, closed=closed)
         asker = _Asker(client, prompt, evidence)
-        sources: dict[str, str] = {}
-        record: dict[str, Any] = {}
-        for name, ask in asks(CaseReport).items():
-            if ask.finder in FINDERS:
-                record[name], _ = await self._field(name, ask, evidence, asker, sources)
-        kind = self._document_kind(evidence)
-        record.update(kind)
-        sources.update(dict.fromkeys(kind, "rule"))
-        record["patients"] = [
-            await self._patient(f"patients[{n}]", part, asker, sources, label)
-            for n, (label, part) in enumerate(self._patients(evidence, record))
-        ]
+        template, model = self.template, self.template.model
+        record = blank_record(model)
+        for name, ask in asks(model).items():
+            if name != template.entities:
+                record[name], _ = await self._field(_Slot(name, model, name), ask, evidence, asker)
+        if template.entities is not None and template.entity is not None:
+            rules = template.rules
+            if rules is None or rules.count is None:
+                count = entity_count(evidence)
+            else:
+                count = rules.count(record)
+            entity = template.entity.model
+            record[template.entities] = [
+                await self._entity(f"{template.entities}[{n}]", entity, part, asker, label=label)
+                for n, (label, part) in enumerate(blocks(evidence, count))
+            ]
         return Completion(
-            record=CaseReport.model_validate(record),
+            record=model.model_validate(record),
             usage=asker.usage,
             attempts=asker.attempts,
-            sources=sources,
+            sources=asker.sources,
         )
 
     @property
     def revision(self) -> str:
-        """The code revision and the vocabulary's hash: either changes the answers."""
-        return f"{self.code_revision}.{self._vocab().sha256[:12]}"
-
-    def _vocab(self) -> Vocabulary:
-        return self.vocab or vocabulary()
+        """The code revision, the vocabulary's hash and the template's ``Ask`` markers' hash."""
+        revision = f"{self.code_revision}.{self.vocab.sha256[:12]}"
+        return f"{revision}.{_asks_sha256(self.template.model)[:12]}"
 
     async def _field(
-        self, path: str, ask: Ask, evidence: Evidence, asker: _Asker, sources: dict[str, str],
+        self, slot: _Slot, ask: Ask, evidence: Evidence, asker: _Asker,
         *, siblings: dict[str, Any] | None = None,
     ) -> tuple[Any, str | None]:  # fmt: skip
-        """The value of one scalar field and its quote, with its mechanism in ``sources``."""
-        found = FINDERS[ask.finder](evidence, ask, self._vocab())
+        """The value of one field and its quote, and its mechanism in ``asker.sources``."""
+        path, sources = slot.path, asker.sources
+        found = self._find(slot.model, slot.name, ask, evidence)
         if ask.words_of is not None:
             meant = (siblings or {}).get(ask.words_of)
             found = [c for c in found if meant is not None and c.meaning == meant]
@@ -171,118 +173,160 @@ class Grounded:
             return None, None
         return chosen, options[chosen].quote
 
-    async def _patient(
-        self, path: str, evidence: Evidence, asker: _Asker, sources: dict[str, str],
-        label: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
-        patient: dict[str, Any] = {"label": label, "evidence": {}}
-        sources[f"{path}.label"] = "rule"
-        vocab = self._vocab()
-        for name, ask in asks(Patient).items():
-            if ask.finder in ITEM_FINDERS:
-                patient[name] = ITEM_FINDERS[ask.finder](evidence, vocab)
+    def _find(self, model: type[BaseModel], name: str, ask: Ask, evidence: Evidence) -> Any:
+        """What the finder of ``model``'s field ``name`` finds in ``evidence``."""
+        finder = self.finders[(model, name)]
+        assert finder is not None
+        return finder(evidence, ask, self.vocab)
+
+    async def _entity(
+        self,
+        path: str,
+        model: type[BaseModel],
+        evidence: Evidence,
+        asker: _Asker,
+        *,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """One entity (or nested model) of ``model``, its quotes in its ``Quotes`` map."""
+        entity, sources = blank_record(model), asker.sources
+        quotes = _quote_map(model)
+        if quotes is not None:
+            entity[quotes] = {}
+        for name, ask in asks(model).items():
+            where = f"{path}.{name}"
+            annotation = model.model_fields[name].annotation
+            if self.finders[(model, name)] is None:  # the entity's label, from the document
+                entity[name] = label
+                sources[where] = "rule"
                 continue
-            if ask.finder not in FINDERS:  # filled from the document's structure (label)
+            if item_model(annotation) is not None:
+                entity[name] = _items(model, name, self._find(model, name, ask, evidence))
                 continue
             if ask.many:
-                value, quote = self._values(evidence, ask, patient.get(ask.unlike or ""))
-                sources[f"{path}.{name}"] = "rule" if value else "none"
-            else:
-                value, quote = await self._field(
-                    f"{path}.{name}", ask, evidence, asker, sources, siblings=patient
+                value, quote = self._values(
+                    model, name, evidence, ask, entity.get(ask.unlike or "")
                 )
-            patient[name] = value
-            if quote is not None and value not in (None, []):
-                patient["evidence"][name] = quote
-        patient["outcome"] = {"evidence": {}}
-        for name, ask in asks(Outcome).items():
-            value, quote = await self._field(
-                f"{path}.outcome.{name}", ask, evidence, asker, sources
-            )
-            patient["outcome"][name] = value
-            if quote is not None and value is not None:
-                patient["outcome"]["evidence"][name] = quote
-        return patient
+                sources[where] = "rule" if value else "none"
+            else:
+                slot = _Slot(where, model, name)
+                value, quote = await self._field(slot, ask, evidence, asker, siblings=entity)
+            entity[name] = value
+            if quotes is not None and quote is not None and value not in (None, []):
+                entity[quotes][name] = quote
+        for name, info in model.model_fields.items():
+            nested = model_of(info.annotation)
+            if nested is not None and name != quotes:
+                entity[name] = await self._entity(f"{path}.{name}", nested, evidence, asker)
+        return entity
 
-    def _values(self, evidence: Evidence, ask: Ask, unlike: Any) -> tuple[list[Any], str | None]:
+    def _values(
+        self, model: type[BaseModel], name: str, evidence: Evidence, ask: Ask, unlike: Any
+    ) -> tuple[list[Any], str | None]:
         """Every distinct value stated for a list field (``unlike`` left out), first quote."""
-        found = [c for c in FINDERS[ask.finder](evidence, ask, self._vocab()) if c.value != unlike]
+        found = [c for c in self._find(model, name, ask, evidence) if c.value != unlike]
         return sorted({c.value for c in found}), (found[0].quote if found else None)
 
-    def _document_kind(self, evidence: Evidence) -> dict[str, Any]:
-        """document_type, reports_nen and n_patients, by the spec's own definitions.
 
-        A case series describes two or more patients (labelled cases, "the
-        second case", "two patients"); a case report introduces one; a review,
-        editorial or study that introduces none is ``other``. NEN is reported
-        when the case mentions a neuroendocrine neoplasm.
-        """
-        vocab = self._vocab()
-        case = evidence.scoped("case")
-        head = " ".join(s.text for s in evidence.front()[:12])
-        kinds = Counter(m.term.value for m in vocab.find("document_type", head))
-        count = max((_series_count(s.text) for s in case), default=0)
-        introduced = any(_PATIENT_INTRO.search(s.text) for s in case)
-        if kinds["other"] and not (kinds["case_report"] or kinds["case_series"]):
-            kind, n = "other", None  # a study, trial, review or editorial, whatever it counts
-        elif count > 1 or kinds["case_series"]:
-            kind, n = "case_series", max(count, 2)
-        elif introduced or kinds["case_report"]:
-            kind, n = "case_report", 1
-        else:
-            kind, n = "other", None
-        nen = any(
-            not negated(s.text, start, end)
-            for s in case
-            for start, end in vocab.find_cues("reports_nen", s.text)
-        )
-        return {"document_type": kind, "reports_nen": kind != "other" and nen, "n_patients": n}
+def _items(model: type[BaseModel], name: str, found: list[Any]) -> list[dict[str, Any]]:
+    """A list field's items: as a template's finder made them, or one per distinct candidate.
 
-    def _patients(
-        self, evidence: Evidence, record: dict[str, Any]
-    ) -> list[tuple[str | None, Evidence]]:
-        """The patients to fill, each with the evidence that describes them."""
-        if not record["reports_nen"] or record["document_type"] == "other":
-            return []
-        if record["document_type"] == "case_report":
-            return [(None, evidence)]
-        blocks: dict[int, tuple[str, list[str]]] = {}
-        current: int | None = None
-        for sentence in evidence.scoped("case"):
-            found = _ORDINAL.search(sentence.text)
-            if found:
-                current = _ordinal(found)
-                blocks.setdefault(current, (_label(found), []))
-            if current is not None:
-                blocks[current][1].append(sentence.text)
-        return [
-            (label, Evidence("\n\n".join(texts))) for _, (label, texts) in sorted(blocks.items())
-        ]
+    A candidate (a phrase) becomes an item whose first key field is its value
+    and whose quote is its sentence; the item's other fields are left empty.
+    """
+    if not found or not isinstance(found[0], Candidate):
+        return found
+    item = item_model(model.model_fields[name].annotation)
+    assert item is not None
+    declared = next((m for m in model.model_fields[name].metadata if isinstance(m, Items)), None)
+    quote = next((n for n, i in item.model_fields.items()
+                  if any(isinstance(m, Quotes) for m in i.metadata)), None)  # fmt: skip
+    key = (declared.keys if declared and declared.keys else
+           tuple(n for n in item.model_fields if n != quote))[0]  # fmt: skip
+    items: dict[str, dict[str, Any]] = {}
+    for candidate in found:
+        made = {**blank_record(item), key: candidate.value}
+        if quote is not None:
+            made[quote] = candidate.quote
+        items.setdefault(" ".join(str(candidate.value).casefold().split()), made)
+    return list(items.values())
 
 
-def _series_count(text: str) -> int:
-    """The patients a sentence says the document describes (0 when it says nothing)."""
-    count = 0
-    for match in _COUNT.finditer(text):
-        word = match.group(1).lower()
-        count = max(count, int(word) if word.isdigit() else _COUNT_WORDS.get(word, 0))
-    for match in _ORDINAL.finditer(text):
-        count = max(count, _ordinal(match))
-    return count if count <= MAX_SERIES else 0
+def _quote_map(model: type[BaseModel]) -> str | None:
+    """The field of ``model`` that maps its fields to their quotes, if it has one."""
+    for name, info in model.model_fields.items():
+        quoted = any(isinstance(m, Quotes) for m in info.metadata)
+        if quoted and (model_of(info.annotation) is not None or "dict" in str(info.annotation)):
+            return name
+    return None
 
 
-def _ordinal(match: re.Match[str]) -> int:
-    word = (match.group(1) or match.group(3)).lower()
-    if word.isdigit():
-        return int(word)
-    return _ORDINALS.get(word, _ROMAN.get(word, 0))
+@cache
+def _finders(
+    model: type[BaseModel], vocab: Vocabulary
+) -> dict[tuple[type[BaseModel], str], FinderFunction | None]:
+    """Every ``Ask`` marker's finder, by (model, field), checked (``TemplateError`` naming it).
+
+    A finder is a built-in name (``extractor.extraction.finders``), ``label``
+    (the entity's label), or ``module:function`` (a template's own finder).
+    """
+    found: dict[tuple[type[BaseModel], str], FinderFunction | None] = {}
+    kinds = set(vocab.kinds())
+    todo, seen = [model], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name, ask in asks(current).items():
+            where = f"{current.__name__}.{name}"
+            found[(current, name)] = _finder(ask.finder, where)
+            if ask.vocabulary is not None and ask.vocabulary not in kinds:
+                raise TemplateError(
+                    f"{where}: the vocabulary has no kind {ask.vocabulary!r} "
+                    f"(it has {', '.join(sorted(kinds)) or 'none'})"
+                )
+        for info in current.model_fields.values():
+            inner = item_model(info.annotation) or model_of(info.annotation)
+            if inner is not None:
+                todo.append(inner)
+    return found
 
 
-def _label(match: re.Match[str]) -> str:
-    """A series patient's label: "Case 2" as written, or "Case 2" for "the second case"."""
-    if match.group(3):
-        return match.group(0).strip().capitalize()
-    return f"{match.group(2).capitalize()} {_ordinal(match)}"
+def _finder(name: str, where: str) -> FinderFunction | None:
+    if name == LABEL:
+        return None
+    if ":" not in name:
+        if name not in FINDERS:
+            known = ", ".join(sorted([*FINDERS, LABEL]))
+            raise TemplateError(f"{where}: unknown finder {name!r} (built in: {known})")
+        return FINDERS[name]
+    module, _, function = name.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as e:
+        raise TemplateError(f"{where}: cannot import finder {name!r}: {e}") from None
+    if not callable(found):
+        raise TemplateError(f"{where}: finder {name!r} is not a function")
+    return found  # type: ignore[no-any-return]
+
+
+@cache
+def _asks_sha256(model: type[BaseModel]) -> str:
+    """A hash of every ``Ask`` marker of ``model`` and its nested models."""
+    markers: dict[str, Any] = {}
+    todo, seen = [model], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        markers.update({f"{current.__name__}.{n}": repr(a) for n, a in asks(current).items()})
+        for info in current.model_fields.values():
+            inner = item_model(info.annotation) or model_of(info.annotation)
+            if inner is not None:
+                todo.append(inner)
+    return sha256_text(canonical_json(markers))
 
 
 def _options(found: list[Candidate], ask: Ask) -> dict[Any, Candidate]:

@@ -54,11 +54,17 @@ class Prompt:
         """Hash of the prompt text (every file), recorded in provenance and cache keys."""
         return sha256_text(self.text)
 
-    def messages(self, document_text: str, task: str = "whole") -> list[dict[str, str]]:
-        """The chat messages for one document (and one task of a multi-call strategy)."""
-        if task not in self.tasks and (task != "whole" or _TASK_SLOT.search(self.user)):
+    def messages(
+        self, document_text: str, task: str = "whole", default: str | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages for one document (and one task of a multi-call strategy).
+
+        ``default`` is the task's text when the prompt has no file for it.
+        """
+        missing = task not in self.tasks and (task != "whole" or _TASK_SLOT.search(self.user))
+        if missing and default is None:
             raise ConfigError(f"prompt {self.name!r} has no tasks/{task}.md")
-        user = fill(self.user, document=document_text, task=self.tasks.get(task, ""))
+        user = fill(self.user, document=document_text, task=self.tasks.get(task, default or ""))
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 

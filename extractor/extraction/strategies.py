@@ -3,14 +3,16 @@
 ``whole`` asks for the whole record in one call. ``sections`` asks several
 smaller, enum-constrained questions and merges the answers:
 
-1. bibliographic: title, DOI, journal, year, document type, NEN, patient count;
-2. patients and tumour: the patient scalars, metastatic sites and evidence;
-3. tests: imaging and biomarkers;
-4. course: treatments and outcome.
+1. the document-level fields;
+2. for each question the template's entity fields declare (``Part``; fields
+   without one go in the first, named after the entity list), those fields
+   for every entity.
 
-Questions 2-4 ask for exactly as many patients as question 1 implies (one for
-a case report, the stated count for a case series, none for other documents),
+The entity questions ask for exactly as many entities as the template's
+``count`` rule says the first answer implies (for the NEN record: one for a
+case report, the stated count for a case series, none for other documents),
 so the grammar stops a small model from inventing patients without end.
+``grounded`` (``extractor.extraction.grounded``) is the default.
 """
 
 from __future__ import annotations
@@ -26,26 +28,17 @@ from extractor.extraction.grounded import Grounded
 from extractor.extraction.prompts import Prompt
 from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
-from extractor.record.schema import DOCUMENT_FIELDS, CaseReport, Patient
+from extractor.record.markers import Part
+from extractor.record.template import Template, default_template
 
-MAX_SERIES = 10  # patients asked for at most in one case series
-
-_PART_FIELDS: dict[str, tuple[str, ...]] = {
-    "patients": (
-        "label", "age_years", "sex", "primary_site", "primary_site_text", "differentiation",
-        "who_grade", "ki67_percent", "functional_syndrome", "metastatic", "metastatic_sites",
-        "evidence",
-    ),
-    "tests": ("imaging", "biomarkers"),
-    "course": ("treatments", "outcome"),
-}  # fmt: skip
+MAX_SERIES = 10  # entities asked for at most when the template has no count rule
 
 
 SectionList = tuple[Section, ...]
 
 
 class Strategy(Protocol):
-    """Turns one document into a validated ``CaseReport`` through a model client.
+    """Turns one document into a validated record of its template through a model client.
 
     ``revision`` changes whenever the strategy's code would answer differently;
     it is part of cache keys, so a changed strategy never returns stale records.
@@ -55,6 +48,7 @@ class Strategy(Protocol):
 
     name: StrategyName
     splits: bool
+    template: Template
 
     @property
     def revision(self) -> int | str:
@@ -63,7 +57,7 @@ class Strategy(Protocol):
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
-    ) -> Completion[CaseReport]:
+    ) -> Completion[BaseModel]:
         """One validated record, with the usage and calls of every request made.
 
         ``sections`` are the document's titled parts (from its markup or its
@@ -80,10 +74,13 @@ class Whole:
     revision = 1
     splits = True
 
+    def __init__(self, template: Template | None = None) -> None:
+        self.template = template or default_template()
+
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
-    ) -> Completion[CaseReport]:
-        return await client.complete(prompt.messages(text, "whole"), CaseReport)
+    ) -> Completion[BaseModel]:
+        return await client.complete(prompt.messages(text, "whole"), self.template.model)
 
 
 def _submodel(name: str, source: type[BaseModel], fields: tuple[str, ...]) -> type[BaseModel]:
@@ -96,74 +93,93 @@ def _submodel(name: str, source: type[BaseModel], fields: tuple[str, ...]) -> ty
     return create_model(name, __config__=source.model_config, **definitions)
 
 
-Bibliographic = _submodel("Bibliographic", CaseReport, DOCUMENT_FIELDS)
+@cache
+def document_model(template: Template) -> type[BaseModel]:
+    """The answer model of the first question: the document-level fields."""
+    fields = tuple(name for name in template.model.model_fields if name != template.entities)
+    return _submodel("Bibliographic", template.model, fields)
 
 
 @cache
-def part_model(part: str, n_patients: int) -> type[BaseModel]:
-    """The answer model of one per-patient question: exactly ``n_patients`` entries."""
-    item = _submodel(f"Patient{part.title()}", Patient, _PART_FIELDS[part])
-    title = "Patients" if part == "patients" else f"Patient{part.title()}List"
-    return create_model(
-        title,
-        patients=(list[item], Field(min_length=n_patients, max_length=n_patients)),  # type: ignore[valid-type]
-    )
+def parts(template: Template) -> dict[str, tuple[str, ...]]:
+    """The entity questions, by name, each with its fields (``Part`` markers, in field order)."""
+    if template.entity is None or template.entities is None:
+        return {}
+    groups: dict[str, list[str]] = {template.entities: []}
+    for name, info in template.entity.model.model_fields.items():
+        part = next((m.name for m in info.metadata if isinstance(m, Part)), template.entities)
+        groups.setdefault(part, []).append(name)
+    return {part: tuple(fields) for part, fields in groups.items() if fields}
 
 
-def patients_to_ask(bibliographic: BaseModel) -> int:
-    """How many patients to ask for, from the bibliographic answer."""
-    kind = getattr(bibliographic, "document_type", "other")
-    if kind == "case_report":
-        return 1
-    if kind == "case_series":
-        return max(2, min(getattr(bibliographic, "n_patients", None) or 2, MAX_SERIES))
-    return 0
+@cache
+def part_model(template: Template, part: str, count: int | None) -> type[BaseModel]:
+    """The answer model of one entity question: exactly ``count`` entries (any, up to ten)."""
+    assert template.entity is not None
+    assert template.entities is not None
+    entity, entities = template.entity.model.__name__, template.entities
+    item = _submodel(f"{entity}{part.title()}", template.entity.model, parts(template)[part])
+    title = entities.title() if part == entities else f"{entity}{part.title()}List"
+    low, high = (0, MAX_SERIES) if count is None else (count, count)
+    fields: dict[str, Any] = {
+        entities: (list[item], Field(min_length=low, max_length=high))  # type: ignore[valid-type]
+    }
+    return create_model(title, **fields)
 
 
 class Sections:
     """Several smaller calls, each filling a part of the record, merged into one."""
 
     name: StrategyName = "sections"
-    revision = 2
+    revision = 3
     splits = True
+
+    def __init__(self, template: Template | None = None) -> None:
+        self.template = template or default_template()
 
     async def extract(
         self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
-    ) -> Completion[CaseReport]:
+    ) -> Completion[BaseModel]:
+        template = self.template
         calls: list[Completion[Any]] = [
-            await client.complete(prompt.messages(text, "bibliographic"), Bibliographic)
+            await client.complete(prompt.messages(text, "bibliographic"), document_model(template))
         ]
         record: dict[str, Any] = calls[0].record.model_dump()
-        n = patients_to_ask(calls[0].record)
-        patients: list[dict[str, Any]] = [{} for _ in range(n)]
-        if n:
-            for part in ("patients", "tests", "course"):
-                answer = await client.complete(prompt.messages(text, part), part_model(part, n))
-                calls.append(answer)
-                for merged, given in zip(
-                    patients, answer.record.model_dump()["patients"], strict=True
-                ):
-                    merged.update(given)
-        record["patients"] = patients
-        if record["document_type"] == "case_report":
-            # What the spec fixes for a single-patient report, not left to the model.
-            record["n_patients"] = 1
-            patients[0]["label"] = None
-        elif record["document_type"] == "other":
-            record["n_patients"] = None
+        rules, name = template.rules, template.entities
+        count = None if rules is None or rules.count is None else rules.count(record)
+        entities: list[dict[str, Any]] = []
+        for part, fields in parts(template).items():
+            if count == 0:
+                break
+            task = prompt.messages(text, part, default=_task(fields))
+            answer = await client.complete(task, part_model(template, part, count))
+            calls.append(answer)
+            given = answer.record.model_dump()[name or ""]
+            entities += [{} for _ in range(len(given) - len(entities))]
+            for merged, values in zip(entities, given, strict=False):
+                merged.update(values)
+        if name is not None:
+            record[name] = entities
+        if rules is not None and rules.settle is not None:
+            rules.settle(record)
         return Completion(
-            record=CaseReport.model_validate(record),
+            record=template.model.model_validate(record),
             usage=sum((c.usage for c in calls), Usage()),
             attempts=sum(c.attempts for c in calls),
         )
 
 
-def strategy(name: str) -> Strategy:
-    """The strategy called ``name``."""
+def _task(fields: tuple[str, ...]) -> str:
+    """The question of a part the prompt has no task file for."""
+    return f"Fill these fields for every one of them: {', '.join(fields)}."
+
+
+def strategy(name: str, template: Template | None = None) -> Strategy:
+    """The strategy called ``name``, for the records of ``template`` (default: the NEN record)."""
     if name == "whole":
-        return Whole()
+        return Whole(template)
     if name == "sections":
-        return Sections()
+        return Sections(template)
     if name == "grounded":
-        return Grounded()
+        return Grounded(template=template)
     raise ConfigError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")

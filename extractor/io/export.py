@@ -1,81 +1,186 @@
-"""Spreadsheets from a run file: one row per patient, as CSV, Parquet or a DataFrame.
+"""Spreadsheets from a run file: one row per entity (patient), as CSV, Parquet or a DataFrame.
 
 A run (``extractor extract`` output) has one JSON line per document; a case
-series holds several patients. Every export flattens it the same way: one row
-per patient with the document's fields repeated, and one row for a document
-with no patient (or no record at all), so every document is visible.
+series holds several patients. Every export flattens it the same way, by the
+record's template: one row per entity with the document's fields repeated,
+and one row for a document with no entity (or no record at all), so every
+document is visible. The columns are the document's scalars, the entity's
+index and scalars, its lists of values and of items (each item its fields'
+values joined by spaces; items joined by "; "), its nested models' fields
+(``outcome_status``), then the run's facts.
 
-Beside the primary site, the metastatic sites, the imaging tracers, the
-biomarkers and the treatment agents stand their NCIt codes from the
-vocabulary (``*_ncit`` columns): for a list, one code per item in the item's
-order, joined by "; " like the values, an item without a code left empty
-(``"C12392; "``); the column is empty when no item has one.
+Beside a field that declares ``Codes`` stand the codes of its values from the
+template's vocabulary (``primary_site_ncit``; ``imaging_tracer_ncit`` for an
+item field): for a list, one code per item in the item's order, joined by "; "
+like the values, an item without a code left empty (``"C12392; "``); the
+column is empty when no item has one.
 """
 
 from __future__ import annotations
 
 import csv
 import importlib
+import typing
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from extractor.errors import ConfigError, InputError
 from extractor.io.runfile import ResultLine, latest_lines
-from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS
-from extractor.record.vocabulary import vocabulary
+from extractor.record.markers import Codes
+from extractor.record.template import Level, Template, default_template, model_of
 
-DOCUMENT_COLUMNS = ("doc_id", "source", *DOCUMENT_FIELDS)
-PATIENT_COLUMNS = (
-    "patient_index", "label", "age_years", "sex", "primary_site", "primary_site_ncit",
-    "primary_site_text", "differentiation", "who_grade", "ki67_percent", "functional_syndrome",
-    "metastatic", "metastatic_sites", "metastatic_sites_ncit", "imaging", "imaging_tracer_ncit",
-    "biomarkers", "biomarkers_ncit", "treatments", "treatments_agent_ncit", "outcome_status",
-    "outcome_follow_up_months",
-)  # fmt: skip
 RUN_COLUMNS = (
     "error_kind", "error_message", "model", "prompt", "cache_hit", "attempts",
     "prompt_tokens", "completion_tokens", "seconds", "cost_usd",
 )  # fmt: skip
-COLUMNS = DOCUMENT_COLUMNS + PATIENT_COLUMNS + RUN_COLUMNS
-
-
-# Column types for Parquet; every column not named here holds text.
-_INTEGER_COLUMNS = frozenset(
-    {"year", "n_patients", "patient_index", "age_years", "attempts", "prompt_tokens",
-     "completion_tokens"}
-)  # fmt: skip
-_FLOAT_COLUMNS = frozenset({"ki67_percent", "outcome_follow_up_months", "seconds", "cost_usd"})
-_BOOLEAN_COLUMNS = frozenset({"reports_nen", "metastatic", "cache_hit"})
+_RUN_TYPES = {"cache_hit": bool, "attempts": int, "prompt_tokens": int,
+              "completion_tokens": int, "seconds": float, "cost_usd": float}  # fmt: skip
 
 PARQUET_BATCH_ROWS = 10_000
 
 
-def rows(lines: Iterable[ResultLine]) -> Iterator[dict[str, Any]]:
-    """One row per patient (keys in ``COLUMNS`` order); one row for a document without any."""
+@dataclass(frozen=True)
+class _Column:
+    """One column: its name, how it reads a value from a record dict, and its type."""
+
+    name: str
+    path: tuple[str, ...]  # the keys to the value (a nested model's field: two)
+    kind: type | None = None  # int, float or bool for typed Parquet columns; None: text
+    items: tuple[str, ...] = ()  # an item list: the item fields shown
+    code: tuple[str, str | None] | None = None  # the vocabulary kind, and the item field coded
+
+
+@dataclass(frozen=True)
+class Table:
+    """The columns of a template's export."""
+
+    template: Template
+    document: tuple[_Column, ...]
+    entity: tuple[_Column, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column name, in order."""
+        names = ("doc_id", "source", *(c.name for c in self.document))
+        if self.template.entity is not None:
+            names += (self.index, *(c.name for c in self.entity))
+        return names + RUN_COLUMNS
+
+    @property
+    def index(self) -> str:
+        """The entity index column: ``patient_index`` for a ``Patient``."""
+        entity = self.template.entity
+        return "" if entity is None else f"{entity.model.__name__.lower()}_index"
+
+    def kind(self, column: str) -> type | None:
+        """The Python type of a column's values (None: text)."""
+        if column == self.index:
+            return int
+        found = {c.name: c.kind for c in (*self.document, *self.entity)}
+        return found.get(column, _RUN_TYPES.get(column))
+
+
+@cache
+def table(template: Template) -> Table:
+    """The export columns of ``template``."""
+    entity = () if template.entity is None else _columns(template.entity)
+    return Table(template, _columns(template.document), entity)
+
+
+def _columns(level: Level) -> tuple[_Column, ...]:
+    model = level.model
+    columns: list[_Column] = []
+    for name in level.scalars:
+        info = model.model_fields[name]
+        columns.append(_Column(name, (name,), _kind(info.annotation)))
+        columns += _code_columns(name, info.metadata, None)
+    for spec in level.lists:
+        info = model.model_fields[spec.name]
+        if spec.item is None:
+            columns.append(_Column(spec.name, (spec.name,)))
+            columns += _code_columns(spec.name, info.metadata, None)
+            continue
+        shown = tuple(n for n in spec.item.model_fields if n != spec.quote)
+        columns.append(_Column(spec.name, (spec.name,), items=shown))
+        for field in shown:
+            columns += _code_columns(f"{spec.name}_{field}", spec.item.model_fields[field].metadata,
+                                     field, at=spec.name)  # fmt: skip
+    for path in level.nested:
+        outer, inner = path.split(".", 1)
+        nested = model_of(model.model_fields[outer].annotation)
+        kind = None if nested is None else _kind(nested.model_fields[inner].annotation)
+        columns.append(_Column(f"{outer}_{inner}", (outer, inner), kind))
+    return tuple(columns)
+
+
+def _code_columns(
+    name: str, metadata: list[Any], field: str | None, *, at: str | None = None
+) -> list[_Column]:
+    codes = next((m for m in metadata if isinstance(m, Codes)), None)
+    if codes is None:
+        return []
+    return [_Column(f"{name}_{codes.system}", (at or name,), code=(codes.kind, field))]
+
+
+def _kind(annotation: Any) -> type | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if candidate in (bool, int, float):
+            return typing.cast(type, candidate)
+    return None
+
+
+def rows(lines: Iterable[ResultLine], template: Template | None = None) -> Iterator[dict[str, Any]]:
+    """One row per entity (keys in column order); one row for a document without any."""
+    shape = table(template or default_template())
+    entities = shape.template.entities
     for typed in lines:
         line = typed.to_dict()
         record = line.get("record") or {}
-        shared = {**_document_values(line, record), **_run_values(line)}
-        patients = record.get("patients") or []
-        if not patients:
-            yield _row(shared)
-        for index, patient in enumerate(patients):
-            yield _row(shared, patient_index=index, **_patient_values(patient))
+        shared = {"doc_id": line["doc_id"], "source": line.get("source"),
+                  **_values(shape, shape.document, record), **_run_values(line)}  # fmt: skip
+        found = (record.get(entities) or []) if entities else []
+        if not found:
+            yield _row(shape, shared)
+        for index, entity in enumerate(found):
+            yield _row(shape, shared, {shape.index: index, **_values(shape, shape.entity, entity)})
 
 
-def _row(*parts: dict[str, Any], **values: Any) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+def _row(shape: Table, *parts: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(shape.columns)
     for part in parts:
         row.update(part)
-    row.update(values)
     return row
 
 
-def _document_values(line: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    values = {"doc_id": line["doc_id"], "source": line.get("source")}
-    values.update({name: record.get(name) for name in DOCUMENT_FIELDS})
+def _values(shape: Table, columns: tuple[_Column, ...], data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    vocab = shape.template.vocabulary
+    for column in columns:
+        value: Any = data
+        for key in column.path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if column.code is not None:
+            kind, field = column.code
+            listed = value if isinstance(value, list) else [value]
+            if field is not None:
+                listed = [item.get(field) if isinstance(item, dict) else None for item in listed]
+            codes = [_code(vocab, kind, item) or "" for item in listed]
+            if isinstance(value, list):
+                values[column.name] = "; ".join(codes) if any(codes) else None
+            else:
+                values[column.name] = codes[0] or None
+        elif column.items:
+            values[column.name] = _joined(
+                _words(*(item.get(n) for n in column.items)) for item in value or []
+            )
+        elif isinstance(value, list):
+            values[column.name] = _joined(str(item) for item in value)
+        else:
+            values[column.name] = value
     return values
 
 
@@ -97,58 +202,15 @@ def _run_values(line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _patient_values(patient: dict[str, Any]) -> dict[str, Any]:
-    values = {name: patient.get(name) for name in PATIENT_SCALARS}
-    outcome = patient.get("outcome") or {}
-    sites = patient.get("metastatic_sites") or []
-    imaging, biomarkers = patient.get("imaging") or [], patient.get("biomarkers") or []
-    treatments = patient.get("treatments") or []
-    values.update(
-        primary_site_ncit=_code("primary_site", patient.get("primary_site")),
-        metastatic_sites=_joined(sites),
-        metastatic_sites_ncit=_codes("metastatic_site", sites),
-        imaging=_joined(
-            _words(item.get("modality"), item.get("tracer"), item.get("result")) for item in imaging
-        ),
-        imaging_tracer_ncit=_codes("tracer", [item.get("tracer") for item in imaging]),
-        biomarkers=_joined(
-            _words(item.get("name"), item.get("specimen"), item.get("result"))
-            for item in biomarkers
-        ),
-        biomarkers_ncit=_codes("biomarker", [item.get("name") for item in biomarkers]),
-        treatments=_joined(_treatment(item) for item in treatments),
-        treatments_agent_ncit=_codes("agent", [item.get("agent") for item in treatments]),
-        outcome_status=outcome.get("status"),
-        outcome_follow_up_months=outcome.get("follow_up_months"),
-    )
-    return values
-
-
-def _code(kind: str, value: Any) -> str | None:
-    """The NCIt code of a value from the vocabulary; a free-text agent is normalised first."""
-    if not isinstance(value, str):
+def _code(vocab: Any, kind: str, value: Any) -> str | None:
+    """The code of a value from the vocabulary; a free-text value is normalised first."""
+    if not isinstance(value, str) or kind not in vocab.kinds():
         return None
-    words = vocabulary()
-    code = words.code(kind, value)
-    if code is None and kind == "agent":
-        normal = words.normalise(kind, value)
-        code = None if normal is None else words.code(kind, normal)
+    code: str | None = vocab.code(kind, value)
+    if code is None:
+        normal = vocab.normalise(kind, value)
+        code = None if normal is None else vocab.code(kind, normal)
     return code
-
-
-def _codes(kind: str, values: list[Any]) -> str | None:
-    """The codes of ``values``, one per value ("" when it has none) joined by "; ".
-
-    Parallel to the value column, item by item; ``None`` when no value has a code.
-    """
-    codes = [_code(kind, value) or "" for value in values]
-    return "; ".join(codes) if any(codes) else None
-
-
-def _treatment(item: dict[str, Any]) -> str:
-    cycles = item.get("cycles")
-    counted = None if cycles is None else f"({cycles} cycle{'' if cycles == 1 else 's'})"
-    return _words(item.get("type"), item.get("agent"), counted, item.get("response"))
 
 
 def _words(*parts: Any) -> str:
@@ -161,30 +223,32 @@ def _joined(items: Iterable[str]) -> str | None:
     return "; ".join(items) or None
 
 
-def write_csv(run: Path, out: Path) -> int:
-    """Write ``run`` as CSV (UTF-8, header row, ``COLUMNS``) to ``out``; return rows written."""
+def write_csv(run: Path, out: Path, template: Template | None = None) -> int:
+    """Write ``run`` as CSV (UTF-8, header row, the template's columns); return rows written."""
+    template = template or default_template()
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with out.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS)
+        writer = csv.DictWriter(file, fieldnames=table(template).columns)
         writer.writeheader()
-        for row in rows(latest_lines(run)):
+        for row in rows(latest_lines(run), template):
             writer.writerow(row)
             written += 1
     return written
 
 
-def write_parquet(run: Path, out: Path) -> int:
-    """Write ``run`` as Parquet (typed ``COLUMNS``) to ``out``; return rows written.
+def write_parquet(run: Path, out: Path, template: Template | None = None) -> int:
+    """Write ``run`` as Parquet (typed columns) to ``out``; return rows written.
 
     Needs pyarrow (not a dependency of this package): ``ConfigError`` without it.
     """
     pa = _optional("pyarrow", "parquet export needs pyarrow: pip install pyarrow")
     pq = _optional("pyarrow.parquet", "parquet export needs pyarrow: pip install pyarrow")
-    schema = pa.schema([(name, _arrow_type(pa, name)) for name in COLUMNS])
+    shape = table(template or default_template())
+    schema = pa.schema([(name, _arrow_type(pa, shape.kind(name))) for name in shape.columns])
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    all_rows = rows(latest_lines(run))
+    all_rows = rows(latest_lines(run), shape.template)
     with pq.ParquetWriter(out, schema) as writer:
         while batch := list(islice(all_rows, PARQUET_BATCH_ROWS)):
             try:
@@ -195,24 +259,26 @@ def write_parquet(run: Path, out: Path) -> int:
     return written
 
 
-def _arrow_type(pa: Any, column: str) -> Any:
-    if column in _INTEGER_COLUMNS:
-        return pa.int64()
-    if column in _FLOAT_COLUMNS:
-        return pa.float64()
-    if column in _BOOLEAN_COLUMNS:
+def _arrow_type(pa: Any, kind: type | None) -> Any:
+    if kind is bool:
         return pa.bool_()
+    if kind is int:
+        return pa.int64()
+    if kind is float:
+        return pa.float64()
     return pa.string()
 
 
-def load_run(path: Path) -> Any:
-    """The run at ``path`` as a ``pandas.DataFrame`` with the CSV's rows and ``COLUMNS``.
+def load_run(path: Path, template: Template | None = None) -> Any:
+    """The run at ``path`` as a ``pandas.DataFrame`` with the CSV's rows and columns.
 
     Returns ``Any`` because pandas is optional (not a dependency, no stubs
     needed); ``ConfigError`` when it is not installed.
     """
     pd = _optional("pandas", "load_run needs pandas: pip install pandas")
-    return pd.DataFrame.from_records(list(rows(latest_lines(path))), columns=list(COLUMNS))
+    shape = table(template or default_template())
+    records = list(rows(latest_lines(path), shape.template))
+    return pd.DataFrame.from_records(records, columns=list(shape.columns))
 
 
 def _optional(module: str, message: str) -> Any:

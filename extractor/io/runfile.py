@@ -42,6 +42,7 @@ class Provenance:
     prompt: str = ""
     prompt_sha256: str = ""
     schema_sha256: str = ""
+    record: str = ""  # the template's name (``module:Model``); "" in lines from before templates
     strategy: str = "whole"
     chunks: int = 1
     cache_hit: bool = False
@@ -124,6 +125,15 @@ def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield number, line
     except OSError as e:
         raise InputError(f"{path}: cannot read the run: {e.strerror or e}") from e
+
+
+def run_record(path: Path) -> str | None:
+    """The record template the run at ``path`` was made with (its first line's), if it says."""
+    for _, line in iter_lines(path):
+        provenance = line.get("provenance")
+        record = provenance.get("record") if isinstance(provenance, dict) else None
+        return record if isinstance(record, str) and record else None
+    return None
 
 
 def latest_lines(path: Path) -> Iterator[ResultLine]:

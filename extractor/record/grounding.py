@@ -19,11 +19,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from rapidfuzz import fuzz
 
-from extractor.record.schema import PATIENT_SCALARS, CaseReport, Patient
+from extractor.record.markers import Quotes
+
+R = TypeVar("R", bound=BaseModel)
 
 Status = Literal["exact", "normalised", "fuzzy", "ungrounded"]
 FUZZY_SCORE = 85.0  # rapidfuzz's 0-100 similarity of the quote to its best window
@@ -123,79 +127,100 @@ def align(quote: str, text: str, where: str = "") -> Alignment:
     return Aligner(text).align(quote, where)
 
 
-def align_record(record: CaseReport, text: str | Aligner) -> list[Alignment]:
+def align_record(record: BaseModel, text: str | Aligner) -> list[Alignment]:
     """Every evidence quote of ``record`` aligned to ``text`` (normalised once)."""
     aligner = text if isinstance(text, Aligner) else Aligner(text)
     return [aligner.align(quote, where) for where, quote in evidence_quotes(record)]
 
 
-def evidence_quotes(record: CaseReport) -> list[tuple[str, str]]:
+def evidence_quotes(record: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
     """Every evidence quote of ``record`` as ``(where, quote)``, in record order.
 
-    ``where`` is a readable path such as ``patients[0].evidence.age_years``,
+    Quotes are read from the fields the template marks ``Quotes``: a level's
+    own quotes first, then those of its nested models and list items, in field
+    order. ``where`` is a readable path such as ``patients[0].evidence.age_years``,
     ``patients[0].imaging[1].evidence`` or ``patients[0].outcome.evidence.status``.
     Missing (``None``) quotes are skipped.
     """
     quotes: list[tuple[str, str]] = []
-    for index, patient in enumerate(record.patients):
-        quotes.extend(_patient_quotes(f"patients[{index}]", patient))
+    fields = type(record).model_fields
+    for name in fields:
+        if _is_quotes(type(record), name):
+            quotes.extend((f"{prefix}{name}{key}", quote)
+                          for key, quote in _quote_items(getattr(record, name)))  # fmt: skip
+    for name in fields:
+        value = getattr(record, name)
+        if isinstance(value, BaseModel) and not _is_quotes(type(record), name):
+            quotes.extend(evidence_quotes(value, f"{prefix}{name}."))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    quotes.extend(evidence_quotes(item, f"{prefix}{name}[{index}]."))
     return quotes
 
 
-def _patient_quotes(prefix: str, patient: Patient) -> list[tuple[str, str]]:
-    """The quotes of one patient, their paths starting with ``prefix``."""
-    quotes = [(f"{prefix}.evidence.{key}", quote) for key, quote in patient.evidence.items()]
-    items = {
-        "imaging": [item.evidence for item in patient.imaging],
-        "biomarkers": [item.evidence for item in patient.biomarkers],
-        "treatments": [item.evidence for item in patient.treatments],
-    }
-    for name, item_quotes in items.items():
-        quotes.extend(
-            (f"{prefix}.{name}[{position}].evidence", quote)
-            for position, quote in enumerate(item_quotes)
-            if quote is not None
-        )
-    quotes.extend(
-        (f"{prefix}.outcome.evidence.{key}", quote)
-        for key, quote in patient.outcome.evidence.items()
-    )
-    return quotes
-
-
-def require_grounding(record: CaseReport, text: str | Aligner) -> CaseReport:
+def require_grounding(record: R, text: str | Aligner) -> R:
     """``record`` keeping only traceable values.
 
-    A patient or outcome value whose evidence quote is missing or ungrounded
-    becomes null (``metastatic_sites`` empty); an imaging, biomarker or
-    treatment item without a grounded quote is dropped. Document-level fields
-    carry no evidence and are kept.
+    At a level with a quote map, a value whose quote is missing or ungrounded
+    becomes null (a list of values empty); an item with its own quote is
+    dropped unless that quote is grounded; nested models and items without a
+    quote of their own are checked field by field. A level without quotes
+    (the document's bibliographic fields) is kept.
     """
     aligner = text if isinstance(text, Aligner) else Aligner(text)
-    patients = [_grounded_patient(patient, aligner) for patient in record.patients]
-    return record.model_copy(update={"patients": patients})
+    return _traced(record, aligner)
 
 
-def _grounded_patient(patient: Patient, aligner: Aligner) -> Patient:
-    traced = aligner.grounded
+def _traced(record: R, aligner: Aligner) -> R:
+    model = type(record)
+    quote_field = next((n for n in model.model_fields if _is_quotes(model, n)), None)
+    quotes = None if quote_field is None else getattr(record, quote_field)
+    update: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = getattr(record, name)
+        if name == quote_field:
+            continue
+        if isinstance(value, BaseModel):
+            update[name] = _traced(value, aligner)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            update[name] = [_traced(item, aligner) for item in value if _kept(item, aligner)]
+        elif (
+            isinstance(quotes, BaseModel | dict)
+            and value not in (None, [])
+            and not aligner.grounded(_quote_for(quotes, name))
+        ):
+            update[name] = [] if isinstance(value, list) else _null(info, value)
+    return record.model_copy(update=update)
 
-    evidence = patient.evidence
-    update: dict[str, Any] = {
-        name: getattr(patient, name) if traced(getattr(evidence, name)) else None
-        for name in PATIENT_SCALARS
-    }
-    update["metastatic_sites"] = (
-        patient.metastatic_sites if traced(evidence.metastatic_sites) else []
-    )
-    for name in ("imaging", "biomarkers", "treatments"):
-        update[name] = [item for item in getattr(patient, name) if traced(item.evidence)]
-    outcome = patient.outcome
-    update["outcome"] = outcome.model_copy(
-        update={
-            "status": outcome.status if traced(outcome.evidence.status) else None,
-            "follow_up_months": (
-                outcome.follow_up_months if traced(outcome.evidence.follow_up_months) else None
-            ),
-        }
-    )
-    return patient.model_copy(update=update)
+
+def _kept(item: BaseModel, aligner: Aligner) -> bool:
+    """An item with a single quote of its own is kept only when that quote is grounded."""
+    model = type(item)
+    for name in model.model_fields:
+        quote = getattr(item, name)
+        if _is_quotes(model, name) and not isinstance(quote, BaseModel | dict):
+            return aligner.grounded(quote)
+    return True
+
+
+def _is_quotes(model: type[BaseModel], name: str) -> bool:
+    return any(isinstance(marker, Quotes) for marker in model.model_fields[name].metadata)
+
+
+def _quote_items(value: Any) -> list[tuple[str, str]]:
+    """A quote field's quotes as ``(path suffix, quote)``: ``.key`` for a map, ``""`` for one."""
+    if value is None or isinstance(value, str):
+        return [] if value is None else [("", value)]
+    pairs = value.items() if isinstance(value, dict) else value.model_dump().items()
+    return [(f".{key}", quote) for key, quote in pairs if quote is not None]
+
+
+def _quote_for(quotes: BaseModel | dict[str, str], name: str) -> str | None:
+    found = quotes.get(name) if isinstance(quotes, dict) else getattr(quotes, name, None)
+    return found if isinstance(found, str) else None
+
+
+def _null(info: FieldInfo, value: Any) -> Any:
+    """None when the field may be null, else ``value`` unchanged (it cannot be withdrawn)."""
+    return None if type(None) in get_args(info.annotation) else value

@@ -11,27 +11,26 @@ no schema hash and no cache key. ``asks`` reads the markers of a model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 Scope = Literal["document", "case"]
 Pick = Literal["first", "last", "most", "max", "any_true"]
-Finder = Literal[
-    "title", "doi", "journal", "year", "document_type", "reports_nen", "patient_count",
-    "label", "age", "percent", "duration", "site_text", "metastatic", "mentions",
-    "imaging", "biomarkers", "treatments",
-]  # fmt: skip
+Finder = str  # a built-in finder's name, ``label``, or ``module:function``
 
 
 @dataclass(frozen=True)
 class Ask:
     """How the grounded strategy asks for one field.
 
-    ``finder`` names the candidate finder (``mentions`` takes every mention
-    of the ``vocabulary`` kind); ``cue`` names a cue list of the vocabulary
+    ``finder`` names the candidate finder: a built-in one
+    (``extractor.extraction.finders``: ``mentions`` takes every mention of
+    the ``vocabulary`` kind), ``label`` for an entity's label, or a
+    template's own as ``module:function``; ``cue`` names a cue list of the vocabulary
     that a candidate sentence must contain; ``scope`` ``case`` keeps
     background, discussion and literature review out, as the spec requires
     for patient fields; ``question`` is what the model is asked when it must
@@ -43,8 +42,10 @@ class Ask:
     a list of every distinct value stated, leaving out the value of the sibling
     field named by ``unlike`` (a primary site is not a metastasis). A mention
     close to the ``prefer`` cue, or in the title, weighs more when ``most``
-    picks. ``words_of`` keeps only the words that name the value chosen for
-    the sibling field it names (the primary site's own words).
+    picks (and its words are cut out of ``site_text``'s). ``words_of`` keeps
+    only the words that name the value chosen for the sibling field it names
+    (the primary site's own words). ``cue_before`` names a cue list whose
+    phrase comes before it (``phrase``: "everolimus was started").
     """
 
     finder: Finder
@@ -59,25 +60,83 @@ class Ask:
     unlike: str | None = None
     prefer: str | None = None
     words_of: str | None = None
+    cue_before: str | None = None
 
 
-ComparatorName = Literal["exact", "text", "title", "doi", "within"]
+ComparatorName = Literal["exact", "text", "title", "similar", "doi", "within"]
 
 
 @dataclass(frozen=True)
 class Compare:
     """How the scorer compares a field's gold and predicted values (the spec's scoring rules).
 
-    ``exact`` (the default for a field without a marker), ``text`` (after
-    case and whitespace normalisation), ``title`` (normalised similarity of at
-    least ``similarity``), ``doi`` (without a resolver prefix), ``within``
-    (numbers ``absolute`` apart, or ``relative`` of the gold value apart).
+    ``exact`` (the default for a field without a marker, enumerations
+    included), ``text`` (after case and whitespace normalisation), ``title``
+    or ``similar`` (normalised similarity of at least ``similarity``), ``doi``
+    (without a resolver prefix), ``within`` (numbers ``absolute`` apart, or
+    ``relative`` of the gold value apart).
     """
 
     how: ComparatorName
     absolute: float | None = None
     relative: float | None = None
     similarity: float = 0.9
+
+
+@dataclass(frozen=True)
+class Items:
+    """How the scorer tells the items of a list of models apart.
+
+    ``keys`` are the item fields that make two items the same item (all of
+    the item's fields but its quote when not declared); ``per_key`` are item
+    fields scored once for each key both sides have (a treatment's response).
+    """
+
+    keys: tuple[str, ...] = ()
+    per_key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entities:
+    """Marks the list of the record's entities, paired one to one when scored (patients).
+
+    ``count`` is the template's rule for how many entities a document
+    describes, given the document-level fields the strategy has already
+    filled (a dict); ``settle`` fixes what the template's rules fix once the
+    entities are filled (a single patient has no label); ``counted_by`` names
+    the document field that states how many there are (never fewer than the
+    entities a long document's parts found together). All are optional:
+    without ``count`` a strategy lets the model say how many.
+    """
+
+    count: Callable[[dict[str, Any]], int] | None = None
+    settle: Callable[[dict[str, Any]], None] | None = None
+    counted_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """Marks the field that holds evidence quotes: one quote (``str``) or a map of field to quote.
+
+    A map's quotes support the sibling fields they are keyed by; a single
+    quote supports its whole item. A template without ``Quotes`` expects no
+    evidence.
+    """
+
+
+@dataclass(frozen=True)
+class Part:
+    """The question of the ``sections`` strategy that asks for this entity field."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Codes:
+    """The vocabulary kind whose codes stand beside this field in exports (``system``: NCIt)."""
+
+    kind: str
+    system: str = "ncit"
 
 
 @cache

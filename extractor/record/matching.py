@@ -1,31 +1,29 @@
-"""Matching records: comparators, item keys, and the one-to-one patient pairing.
+"""Matching records: comparators, item keys, and the one-to-one pairing of entities.
 
-The comparators and keys follow the spec's scoring rules (*How a record is
-scored*): text is compared after case and whitespace normalisation, DOIs
-without their resolver prefix, titles by similarity, Ki-67 and follow-up
-within a tolerance, and list fields by their key tuples. Patients are paired
-by the Hungarian assignment on how many values they share. Scoring, the
-merging of a long document's parts, and review all pair patients this way.
+Each field is compared as its template declares (``Compare`` markers): text
+after case and whitespace normalisation, DOIs without their resolver prefix,
+titles and free text by similarity, numbers within a tolerance, anything else
+exactly; list fields by their key tuples (``Items``). Entities (patients) are
+paired by the Hungarian assignment on how many values they share. Scoring,
+the merging of a long document's parts, and review all pair entities this way.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from extractor.record.markers import Compare, compares
-from extractor.record.schema import PATIENT_SCALARS, CaseReport, Outcome, Patient, Treatment
+from pydantic import BaseModel
+
+from extractor.record.markers import Compare
+from extractor.record.template import Level, ListField
 
 Comparator = Callable[[Any, Any], bool]
-Key = tuple[str | None, ...]
-
-LIST_FIELDS: tuple[str, ...] = ("metastatic_sites", "imaging", "biomarkers", "treatments")
-RESPONSE_FIELD = "treatments.response"
-OUTCOME_FIELDS: tuple[str, ...] = ("outcome.status", "outcome.follow_up_months")
+Key = tuple[Any, ...]
 
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)")
 _EPSILON = 1e-9
@@ -68,7 +66,7 @@ def comparator(marker: Compare) -> Comparator:
         return same_text
     if marker.how == "doi":
         return same_doi
-    if marker.how == "title":
+    if marker.how in ("title", "similar"):
         return partial(_similar, threshold=marker.similarity)
     if marker.how == "within":
         return partial(_within, absolute=marker.absolute, relative=marker.relative)
@@ -90,84 +88,137 @@ def _within(
     return abs(gold - predicted) <= relative * abs(gold) + _EPSILON
 
 
-COMPARATORS: dict[str, Comparator] = {
-    **{name: comparator(m) for name, m in compares(CaseReport).items()},
-    **{name: comparator(m) for name, m in compares(Patient).items()},
-    **{f"outcome.{name}": comparator(m) for name, m in compares(Outcome).items()},
-}
-"""Each scored field's comparator, from the ``Compare`` markers the record declares."""
+def comparator_of(marker: Compare | None) -> Comparator:
+    """The comparison of a field with ``marker`` (exact equality when it has none)."""
+    return same_value if marker is None else comparator(marker)
 
 
-def treatment_key(treatment: Treatment) -> Key:
-    """A treatment's scoring key: ``(type, normalised agent)``."""
-    agent = None if treatment.agent is None else normalise_text(treatment.agent)
-    return (treatment.type, agent)
+def _normaliser(marker: Compare | None) -> Callable[[Any], Any] | None:
+    """How a key field is normalised before keys are compared as sets (None: fuzzy)."""
+    if marker is None or marker.how == "exact":
+        return lambda value: value
+    if marker.how in ("text", "doi"):
+        clean = normalise_text if marker.how == "text" else normalise_doi
+        return lambda value: None if value is None else clean(value)
+    return None
 
 
-def item_keys(patient: Patient, name: str) -> frozenset[Key]:
-    """The set of key tuples of the list field ``name`` of ``patient``."""
-    if name == "metastatic_sites":
-        return frozenset((site,) for site in patient.metastatic_sites)
-    if name == "imaging":
-        return frozenset((item.modality, item.tracer) for item in patient.imaging)
-    if name == "biomarkers":
-        return frozenset((item.name, item.result) for item in patient.biomarkers)
-    if name == "treatments":
-        return frozenset(treatment_key(item) for item in patient.treatments)
-    raise ValueError(f"not a list field: {name!r}")
+def is_fuzzy(spec: ListField) -> bool:
+    """Whether some key field of ``spec`` is compared by similarity or tolerance."""
+    return any(_normaliser(spec.compare.get(key)) is None for key in spec.keys)
 
 
-def treatment_responses(patient: Patient) -> dict[Key, str | None]:
-    """Each treatment key's response: the first non-null one in list order."""
-    responses: dict[Key, str | None] = {}
-    for treatment in patient.treatments:
-        key = treatment_key(treatment)
-        if responses.get(key) is None:
-            responses[key] = treatment.response
-    return responses
+def key_of(item: BaseModel, spec: ListField) -> Key:
+    """The key tuple of one item of the list field ``spec`` (exact-compared parts normalised)."""
+    parts = []
+    for key in spec.keys:
+        clean = _normaliser(spec.compare.get(key))
+        value = getattr(item, key)
+        parts.append(value if clean is None else clean(value))
+    return tuple(parts)
 
 
-def scalar_value(patient: Patient, name: str) -> Any:
-    """The value of a patient scalar field, ``outcome.*`` included."""
-    if name.startswith("outcome."):
-        return getattr(patient.outcome, name.removeprefix("outcome."))
-    return getattr(patient, name)
+def item_keys(entity: BaseModel, spec: ListField) -> frozenset[Key]:
+    """The set of key tuples of the list field ``spec`` of ``entity``."""
+    values = getattr(entity, spec.name)
+    if spec.item is None:
+        return frozenset((value,) for value in values)
+    return frozenset(key_of(item, spec) for item in values)
 
 
-def agreement(gold: Patient, predicted: Patient) -> int:
-    """How well two patients agree: the values both state alike (list items each count).
+def match_keys(gold: Iterable[Key], predicted: Iterable[Key], spec: ListField) -> dict[Key, Key]:
+    """Each gold key the prediction has too, with the predicted key it is matched to, once.
 
-    Scalars (the outcome's included) agree when both have a value and the
+    Keys of exact-compared fields are matched as sets; when a key field is
+    compared by similarity (free text), each gold key in sorted order takes
+    the first free predicted key that every key comparator accepts.
+    """
+    if not is_fuzzy(spec):
+        both = set(gold) & set(predicted)
+        return {key: key for key in sorted_keys(both)}
+    same = [comparator_of(spec.compare.get(key)) for key in spec.keys]
+    free, matched = sorted_keys(set(predicted)), {}
+    for key in sorted_keys(set(gold)):
+        found = next(
+            (p for p in free if all(_both(g, v, c) for g, v, c in zip(key, p, same, strict=True))),
+            None,
+        )
+        if found is not None:
+            free.remove(found)
+            matched[key] = found
+    return matched
+
+
+def _both(gold: Any, predicted: Any, same: Comparator) -> bool:
+    if gold is None or predicted is None:
+        return gold is None and predicted is None
+    return same(gold, predicted)
+
+
+def sorted_keys(keys: Iterable[Key]) -> list[Key]:
+    """Key tuples in a stable order (``None`` sorts first)."""
+    return sorted(keys, key=lambda key: tuple("" if part is None else str(part) for part in key))
+
+
+def per_key_values(entity: BaseModel, spec: ListField, name: str) -> dict[Key, Any]:
+    """Each item key's value of the item field ``name``: the first non-null one in list order."""
+    values: dict[Key, Any] = {}
+    for item in getattr(entity, spec.name):
+        key = key_of(item, spec)
+        if values.get(key) is None:
+            values[key] = getattr(item, name)
+    return values
+
+
+def scalar_value(entity: BaseModel, path: str) -> Any:
+    """The value of a scalar field of ``entity``; ``outer.inner`` reads a nested model."""
+    value: Any = entity
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def agreement(gold: BaseModel, predicted: BaseModel, level: Level) -> int:
+    """How well two entities agree: the values both state alike (list items each count).
+
+    Scalars (nested models' included) agree when both have a value and the
     field's comparator accepts them; list fields count their common keys;
-    treatment responses count the treatments both have with the same response.
+    per-key fields count the keys both have with the same non-null value.
     """
     scalars = sum(
-        g is not None and p is not None and COMPARATORS.get(name, same_value)(g, p)
-        for name in PATIENT_SCALARS + OUTCOME_FIELDS
+        g is not None and p is not None and comparator_of(level.compare.get(name))(g, p)
+        for name in level.scalars + level.nested
         for g, p in [(scalar_value(gold, name), scalar_value(predicted, name))]
     )
-    items = sum(len(item_keys(gold, name) & item_keys(predicted, name)) for name in LIST_FIELDS)
-    g_responses, p_responses = treatment_responses(gold), treatment_responses(predicted)
-    responses = sum(
-        g_responses[key] is not None and g_responses[key] == p_responses[key]
-        for key in g_responses.keys() & p_responses.keys()
-    )
-    return int(scalars) + items + int(responses)
+    items = per_key = 0
+    for spec in level.lists:
+        items += len(match_keys(item_keys(gold, spec), item_keys(predicted, spec), spec))
+        for name in spec.per_key:
+            g_values = per_key_values(gold, spec, name)
+            p_values = per_key_values(predicted, spec, name)
+            per_key += sum(
+                g_values[g] is not None and g_values[g] == p_values[p]
+                for g, p in match_keys(g_values, p_values, spec).items()
+            )
+    return int(scalars) + items + per_key
 
 
-def pair_patients(
-    predicted: list[Patient], gold: list[Patient]
+def pair_entities(
+    predicted: list[BaseModel], gold: list[BaseModel], level: Level
 ) -> list[tuple[int | None, int | None]]:
-    """Pair patients one-to-one by best total agreement, as ``(pred_index, gold_index)``.
+    """Pair entities one-to-one by best total agreement, as ``(pred_index, gold_index)``.
 
-    Gold patients come in order (``None`` when unpaired), then unpaired
-    predicted patients. Ties prefer pairing the same positions in both lists.
+    Gold entities come in order (``None`` when unpaired), then unpaired
+    predicted ones. Ties prefer pairing the same positions in both lists.
     """
     if not predicted or not gold:
         return [(None, g) for g in range(len(gold))] + [(p, None) for p in range(len(predicted))]
     scale = min(len(predicted), len(gold)) + 1  # the position bonus never beats one agreement
     weights = [
-        [agreement(g_patient, p_patient) * scale + (p == g) for g, g_patient in enumerate(gold)]
+        [
+            agreement(g_patient, p_patient, level) * scale + (p == g)
+            for g, g_patient in enumerate(gold)
+        ]
         for p, p_patient in enumerate(predicted)
     ]
     gold_of = assign(weights)

@@ -1,8 +1,9 @@
 """The vocabulary of record values: surface forms, NCIt codes and a fast matcher.
 
-``vocabulary.toml`` (next to this module) lists, for every enumerated value of
-``shared/spec/case-record.md``, the words clinical case reports use for it, and
-a few cue words for the free-valued fields. This module loads that file once,
+A vocabulary file (a template's ``vocabulary_file``; the NEN record's is
+``extractor/templates/nen.toml``) lists, for every enumerated value of the
+record, the words clinical case reports use for it, and a few cue words for
+the free-valued fields. This module loads such a file once,
 compiles one regular expression per kind and answers two questions: where does
 a text mention a value (:meth:`Vocabulary.find`), and which enum value does a
 free-text answer mean (:meth:`Vocabulary.normalise`).
@@ -35,11 +36,9 @@ from extractor.errors import ConfigError
 from extractor.hashing import sha256_text
 from extractor.record.patterns import compile_forms, form_key
 
-__all__ = ["DEFAULT_PATH", "Mention", "Term", "Vocabulary", "vocabulary"]
+__all__ = ["EMPTY_VOCABULARY", "Mention", "Term", "Vocabulary", "vocabulary"]
 
-DEFAULT_PATH = Path(__file__).with_name("vocabulary.toml")
-
-_RESERVED = frozenset({"spelling", "ignore", "cues"})
+_RESERVED = frozenset({"spelling", "ignore", "cues", "implies"})
 _TERM_KEYS = frozenset({"code", "forms", "exact", "implies", "same_as"})
 _CUE_KEYS = frozenset({"forms", "exact"})
 _NCIT = re.compile(r"C\d+")
@@ -165,21 +164,19 @@ class Vocabulary:
         return self._matchers[kind]
 
 
+EMPTY_VOCABULARY = Vocabulary({}, {}, {}, sha256_text(""))
+"""The vocabulary of a template that declares none: no kinds, no cues."""
+
+
 # --- loading ------------------------------------------------------------------------------
 
 
-def vocabulary(path: Path | None = None) -> Vocabulary:
-    """The vocabulary in ``path`` (default: the packaged file, loaded once)."""
-    if path is None:
-        return _default()
-    return _load(path)
+def vocabulary(path: Path) -> Vocabulary:
+    """The vocabulary in ``path``, loaded once (a template's is ``Template.vocabulary``)."""
+    return _load(path.resolve())
 
 
 @functools.cache
-def _default() -> Vocabulary:
-    return _load(DEFAULT_PATH)
-
-
 def _load(path: Path) -> Vocabulary:
     try:
         source = path.read_text(encoding="utf-8")
@@ -197,8 +194,9 @@ def _load(path: Path) -> Vocabulary:
     }
     terms = {kind: _build_terms(kind, entries, raw, pairs, where) for kind, entries in raw.items()}
     ignore = _ignore_table(data.get("ignore", {}), terms, pairs, where)
-    _check_implies(terms, where)
-    _merge_agents(terms, ignore)
+    implied = _implied_kinds(data.get("implies", {}), terms, where)
+    _check_implies(terms, implied, where)
+    _merge_implied(terms, ignore, implied)
     for kind, by_value in terms.items():
         _check_unique(kind, by_value, ignore.get(kind, ()), where)
     cues = _cues_table(data.get("cues", {}), pairs, where)
@@ -325,37 +323,53 @@ def _ignore_table(
     return ignore
 
 
-def _check_implies(terms: dict[str, dict[str, Term]], where: str) -> None:
-    types = terms.get("treatment_type", {})
+def _implied_kinds(table: Any, terms: dict[str, dict[str, Term]], where: str) -> dict[str, str]:
+    """The ``[implies]`` table: for a kind whose terms imply a value, the kind of that value."""
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f'{where}: [implies] must be a table of kind = "kind it implies"')
+    for kind, target in table.items():
+        if kind not in terms or target not in terms:
+            raise ConfigError(f"{where}: [implies] {kind} = {target!r} names an unknown kind")
+    return dict(table)
+
+
+def _check_implies(terms: dict[str, dict[str, Term]], implied: dict[str, str], where: str) -> None:
     for kind, by_value in terms.items():
         for term in by_value.values():
-            if term.implies is not None and term.implies not in types:
+            if term.implies is None:
+                continue
+            target = implied.get(kind)
+            if target is None:
+                raise ConfigError(f"{where}: [{kind}.{term.value!r}] implies a value, but "
+                                  f"[implies] does not say of which kind for {kind}")  # fmt: skip
+            if term.implies not in terms[target]:
                 raise ConfigError(
                     f"{where}: [{kind}.{term.value!r}] implies {term.implies!r}, "
-                    "which is not a treatment_type"
+                    f"which is not a {target}"
                 )
 
 
-def _merge_agents(terms: dict[str, dict[str, Term]], ignore: dict[str, tuple[str, ...]]) -> None:
-    """Every agent's forms also name the treatment type it implies."""
-    types = terms.get("treatment_type")
-    if types is None:
-        return
-    for agent in terms.get("agent", {}).values():
-        if agent.implies is None:
-            continue
-        base = types[agent.implies]
-        types[agent.implies] = Term(
-            base.kind,
-            base.value,
-            base.code,
-            tuple(dict.fromkeys(base.forms + agent.forms)),
-            base.implies,
-            tuple(dict.fromkeys(base.exact_forms + agent.exact_forms)),
-        )
-    merged = ignore.get("treatment_type", ()) + ignore.get("agent", ())
-    if merged:
-        ignore["treatment_type"] = tuple(dict.fromkeys(merged))
+def _merge_implied(
+    terms: dict[str, dict[str, Term]], ignore: dict[str, tuple[str, ...]], implied: dict[str, str]
+) -> None:
+    """Every term's forms also name the value it implies (an agent names its treatment type)."""
+    for kind, target in implied.items():
+        values = terms[target]
+        for term in terms[kind].values():
+            if term.implies is None:
+                continue
+            base = values[term.implies]
+            values[term.implies] = Term(
+                base.kind,
+                base.value,
+                base.code,
+                tuple(dict.fromkeys(base.forms + term.forms)),
+                base.implies,
+                tuple(dict.fromkeys(base.exact_forms + term.exact_forms)),
+            )
+        merged = ignore.get(target, ()) + ignore.get(kind, ())
+        if merged:
+            ignore[target] = tuple(dict.fromkeys(merged))
 
 
 def _check_unique(kind: str, terms: dict[str, Term], ignored: tuple[str, ...], where: str) -> None:

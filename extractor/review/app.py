@@ -34,7 +34,7 @@ from string import Template
 from typing import Any
 
 import uvicorn
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
@@ -47,10 +47,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from extractor.errors import ConfigError, LabelConflict, LabelInvalid
 from extractor.evaluation.agree import read_triage
+from extractor.evaluation.gold import gold_template
 from extractor.hashing import sha256_text
 from extractor.io.runfile import latest_lines
 from extractor.record.grounding import align_record, evidence_quotes
-from extractor.record.schema import CaseReport
+from extractor.record.template import blank_record
 from extractor.review.data import Texts
 from extractor.review.form import form_spec
 from extractor.review.labels import ABSENT, MAX_LABEL_BYTES, GoldFolder, Saved, is_safe_id
@@ -62,10 +63,6 @@ POLICY = (
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 _ASSETS = {"adjudicate.js": "text/javascript", "adjudicate.css": "text/css"}
-_BLANK: dict[str, Any] = {
-    "title": None, "doi": None, "journal": None, "year": None, "document_type": "case_report",
-    "reports_nen": True, "n_patients": None, "patients": [],
-}  # fmt: skip
 
 Data = dict[str, Any]
 
@@ -73,9 +70,13 @@ Data = dict[str, Any]
 class Adjudication:
     """What the app serves: a run's lines, its triage, and the gold folder being written."""
 
-    def __init__(self, run: Path, gold_dir: Path, triage: Path | None = None) -> None:
+    def __init__(
+        self, run: Path, gold_dir: Path, triage: Path | None = None, record: str | None = None
+    ) -> None:
         self.run = run
-        self.folder = GoldFolder(gold_dir)
+        self.template = gold_template(gold_dir, record)
+        self.blank = blank_record(self.template.model)
+        self.folder = GoldFolder(gold_dir, self.template)
         self.lines = {line.doc_id: line.to_dict() for line in latest_lines(run)}
         self.triage: dict[str, list[Data]] = {}
         for item in [] if triage is None else read_triage(triage):
@@ -109,11 +110,11 @@ class Adjudication:
         """Everything the page shows of one document (see the module docstring)."""
         line = self.lines[doc_id]
         text, note = self.text(doc_id)
-        record, error = _record(line)
+        record, error = _record(line, self.template.model)
         label = self.folder.label(doc_id)
         alignments: list[Data] = []
         try:
-            shown = CaseReport.model_validate(label or record or _BLANK)
+            shown = self.template.model.model_validate(label or record or self.blank)
         except ValidationError:
             shown = None
         if shown is not None and text is not None:
@@ -122,7 +123,7 @@ class Adjudication:
                           for a in align_record(shown, text)]  # fmt: skip
         return {
             "id": doc_id, "source": str(line.get("source") or ""), "text": text, "note": note,
-            "error": error, "record": record, "label": label, "blank": _BLANK,
+            "error": error, "record": record, "label": label, "blank": self.blank,
             "version": self.folder.version(doc_id), "alignments": alignments,
             "disagreements": self.triage.get(doc_id, []), "run": str(self.run),
         }  # fmt: skip
@@ -130,12 +131,12 @@ class Adjudication:
     def save(self, doc_id: str, body: bytes, if_match: str) -> Saved:
         """Write ``body`` as the label of ``doc_id`` (see ``GoldFolder.save``)."""
         text, _ = self.text(doc_id)
-        record, _ = _record(self.lines[doc_id])
+        record, _ = _record(self.lines[doc_id], self.template.model)
         run = str(self.run.resolve())
         return self.folder.save(doc_id, body, text, if_match=if_match, run=run, base=record)
 
 
-def _record(line: Data) -> tuple[Data | None, Data | None]:
+def _record(line: Data, model: type[BaseModel]) -> tuple[Data | None, Data | None]:
     """The line's record as label JSON, or its error (``kind``, ``message``)."""
     raw = line.get("record")
     if raw is None:
@@ -143,7 +144,7 @@ def _record(line: Data) -> tuple[Data | None, Data | None]:
         return None, {"kind": str(error.get("kind") or "error"),
                       "message": str(error.get("message") or "no record")}  # fmt: skip
     try:
-        return CaseReport.model_validate(raw).model_dump(mode="json"), None
+        return model.model_validate(raw).model_dump(mode="json"), None
     except ValidationError as e:
         return None, {"kind": "schema", "message": f"the record does not fit the schema: {e}"}
 
@@ -184,7 +185,7 @@ def create_app(adjudication: Adjudication) -> Starlette:
         return Response(content, media_type=_ASSETS[name])
 
     async def form(request: Request) -> Response:
-        return JSONResponse(form_spec())
+        return JSONResponse(form_spec(adjudication.template))
 
     async def documents(request: Request) -> Response:
         listed = await run_in_threadpool(adjudication.summary)

@@ -9,13 +9,12 @@ is shown beside the gold label, patients paired as the scorer pairs them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from extractor.errors import InputError
 from extractor.evaluation.counts import FieldCounts
@@ -24,17 +23,10 @@ from extractor.evaluation.scoring import ScoredSlot, score_record
 from extractor.hashing import sha256_text
 from extractor.io.documents import Document, iter_documents, read_document
 from extractor.record.grounding import Alignment, align_record, evidence_quotes
-from extractor.record.matching import RESPONSE_FIELD, Key, pair_patients, treatment_key
-from extractor.record.schema import DOCUMENT_FIELDS, PATIENT_SCALARS, CaseReport, Patient
+from extractor.record.matching import Key, key_of, pair_entities
+from extractor.record.template import Level, ListField, Template
 
-LIST_TABLES = ("imaging", "biomarkers", "treatments")
-ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "imaging": ("modality", "tracer", "result"),
-    "biomarkers": ("name", "specimen", "result"),
-    "treatments": ("type", "agent", "detail", "cycles", "response"),
-}
 MISMATCH = frozenset({"fp", "fn", "wrong"})
-_WHERE = re.compile(r"patients\[(\d+)\]\.(.+)")
 
 Data = dict[str, Any]
 
@@ -100,13 +92,13 @@ class Texts:
 
 
 def document_data(
-    line: dict[str, Any], found: _Found, gold: CaseReport | None
+    line: dict[str, Any], found: _Found, gold: BaseModel | None, template: Template
 ) -> tuple[Data, FieldCounts | None]:
-    """The page data of one run line, and its score against ``gold`` (or ``None``)."""
-    record, error = _record(line)
+    """The page data of one run line (a ``template`` record), and its score against ``gold``."""
+    record, error = _record(line, template)
     score = None if gold is None else score_record(line["doc_id"], record, gold, found.text)
     alignments = [] if record is None or found.text is None else _alignments(line, record, found)
-    spans = _spans(alignments, record)
+    spans = _spans(alignments, record, template)
     data: Data = {
         "id": line["doc_id"],
         "source": str(line.get("source") or ""),
@@ -117,12 +109,14 @@ def document_data(
         "text": found.text,
         "segments": _segments(alignments, spans, len(found.text or "")),
         "spans": spans,
-        "groups": _groups(record, gold, [] if score is None else score.comparisons),
+        "groups": _groups(template, record, gold, [] if score is None else score.comparisons),
     }
     return data, None if score is None else score.micro
 
 
-def _record(line: dict[str, Any]) -> tuple[CaseReport | None, dict[str, str | None] | None]:
+def _record(
+    line: dict[str, Any], template: Template
+) -> tuple[BaseModel | None, dict[str, str | None] | None]:
     """The line's record, or its error (``kind``, ``message``, ``last_output``)."""
     raw, error = line.get("record"), line.get("error")
     if raw is None:
@@ -132,13 +126,13 @@ def _record(line: dict[str, Any]) -> tuple[CaseReport | None, dict[str, str | No
         return None, {"kind": str(kind), "message": str(message),
                       "last_output": None if output is None else str(output)}  # fmt: skip
     try:
-        return CaseReport.model_validate(raw), None
+        return template.model.model_validate(raw), None
     except ValidationError as e:
         message = f"the record does not fit the schema: {e}"
         return None, {"kind": "schema", "message": message, "last_output": None}
 
 
-def _alignments(line: dict[str, Any], record: CaseReport, found: _Found) -> list[Alignment]:
+def _alignments(line: dict[str, Any], record: BaseModel, found: _Found) -> list[Alignment]:
     """The run's evidence spans if they are of the text shown, else the quotes aligned again."""
     recorded = line.get("evidence_spans")
     if found.current and isinstance(recorded, list):
@@ -149,37 +143,58 @@ def _alignments(line: dict[str, Any], record: CaseReport, found: _Found) -> list
     return align_record(record, found.text or "")
 
 
-def _spans(alignments: list[Alignment], record: CaseReport | None) -> list[Data]:
+def _spans(alignments: list[Alignment], record: BaseModel | None, template: Template) -> list[Data]:
     """Each evidence quote: its field, a label, status, quote and the row it supports."""
     quotes = dict(evidence_quotes(record)) if record is not None else {}
-    several = record is not None and len(record.patients) > 1
+    several = record is not None and len(template.entity_list(record)) > 1
+    noun = _noun(template).lower()
     spans = []
     for alignment in alignments:
-        row, field, patient = _anchor(alignment.where)
+        row, field, entity = _anchor(alignment.where, template)
         spans.append(
             {"where": alignment.where, "field": field, "row": row, "status": alignment.status,
-             "label": f"patient {patient + 1}: {field}" if several else field,
+             "label": f"{noun} {entity + 1}: {field}" if several else field,
              "quote": quotes.get(alignment.where, ""), "mark": None}
         )  # fmt: skip
     return spans
 
 
-def _anchor(where: str) -> tuple[str, str, int]:
-    """The id of the table row a quote supports, its field and its patient's index.
+def _anchor(where: str, template: Template) -> tuple[str, str, int]:
+    """The id of the table row a quote supports, its field and its entity's index.
 
     ``patients[0].evidence.age_years`` supports row ``f-p0-age_years`` (field
     ``age_years``); ``patients[0].imaging[1].evidence`` row ``f-p0-imaging-1``
-    (``imaging[1]``); ``patients[0].evidence.imaging`` (a quote for the whole
-    list) the table ``t-p0-imaging``.
+    (``imaging[1]``); ``patients[0].evidence.imaging`` (a quote for a whole
+    list or nested model) the table ``t-p0-imaging``.
     """
-    match = _WHERE.fullmatch(where)
-    if match is None:
+    level = template.entity
+    match = re.fullmatch(rf"{re.escape(template.entities or '')}\[(\d+)\]\.(.+)", where)
+    if match is None or level is None:
         return "", where, 0
-    patient, rest = int(match[1]), match[2]
-    field = rest.replace("evidence.", "").removesuffix(".evidence")
-    if rest.startswith("evidence.") and field in (*LIST_TABLES, "outcome"):
-        return f"t-p{patient}-{field}", field, patient
-    return f"f-p{patient}-" + field.replace("[", "-").replace("]", ""), field, patient
+    entity, rest = int(match[1]), match[2]
+    quotes = f"{level.quotes}." if level.quotes else None
+    field = (rest.replace(quotes, "", 1) if quotes else rest).removesuffix(".evidence")
+    for item in level.lists:
+        if item.quote:
+            field = field.removesuffix(f".{item.quote}")
+    tables = {item.name for item in level.lists if item.item is not None} | _nested(level).keys()
+    if quotes and rest.startswith(quotes) and field in tables:
+        return f"t-p{entity}-{field}", field, entity
+    return f"f-p{entity}-" + field.replace("[", "-").replace("]", ""), field, entity
+
+
+def _nested(level: Level) -> dict[str, tuple[str, ...]]:
+    """Each nested model of ``level`` and its scored fields (``outcome``: status, …)."""
+    nested: dict[str, list[str]] = {}
+    for path in level.nested:
+        outer, inner = path.split(".", 1)
+        nested.setdefault(outer, []).append(inner)
+    return {name: tuple(fields) for name, fields in nested.items()}
+
+
+def _noun(template: Template) -> str:
+    """What an entity is called on the page: its model's name (``Patient``)."""
+    return "Entity" if template.entity is None else template.entity.model.__name__
 
 
 def _segments(alignments: list[Alignment], spans: list[Data], size: int) -> list[list[Any]]:
@@ -215,8 +230,8 @@ class _Sides:
     (either may be missing); for document fields, no patients.
     """
 
-    predicted: Patient | None
-    gold: Patient | None
+    predicted: BaseModel | None
+    gold: BaseModel | None
     has_gold: bool
     comparisons: list[ScoredSlot]
 
@@ -225,56 +240,69 @@ class _Sides:
         found = [c.outcome for c in self.comparisons if c.field == name]
         return found[0] if found else "abstain" if self.has_gold else None
 
-    def response(self, key: Key) -> ScoredSlot | None:
-        """The comparison of the response of the treatment ``key``, if it was scored."""
-        found = [c for c in self.comparisons if c.field == RESPONSE_FIELD and c.key == key]
+    def per_key(self, field: str, key: Key) -> ScoredSlot | None:
+        """The comparison of the per-key ``field`` of the item ``key``, if it was scored."""
+        found = [c for c in self.comparisons if c.field == field and c.key == key]
         return found[0] if found else None
 
 
 def _groups(
-    record: CaseReport | None, gold: CaseReport | None, comparisons: list[ScoredSlot]
-) -> list[Data]:
-    """The record's tables in groups: the document, then each patient (paired with gold)."""
+    template: Template, record: BaseModel | None, gold: BaseModel | None,
+    comparisons: list[ScoredSlot],
+) -> list[Data]:  # fmt: skip
+    """The record's tables in groups: the document, then each entity (paired with gold)."""
     if record is None and gold is None:
         return []
     has_gold = gold is not None
-    document = _Sides(None, None, has_gold, [c for c in comparisons if c.field in DOCUMENT_FIELDS])
-    rows = _value_rows("f-", DOCUMENT_FIELDS, record, gold, document)
-    groups = [{"title": "Document", "tables": [_table("t-document", "Fields", rows, document)]}]
-    predicted = [] if record is None else record.patients
-    golds = [] if gold is None else gold.patients
+    mine = [c for c in comparisons if c.patient is None and c.predicted_patient is None]
+    document = _Sides(record, gold, has_gold, mine)
+    tables = _level_tables("document", template.document, document, document_level=True)
+    groups = [{"title": "Document", "tables": tables}]
+    level = template.entity
+    if level is None:
+        return groups
+    predicted = [] if record is None else template.entity_list(record)
+    golds = [] if gold is None else template.entity_list(gold)
     alone: list[tuple[int | None, int | None]] = [(p, None) for p in range(len(predicted))]
-    pairs = pair_patients(predicted, golds) if has_gold else alone
+    pairs = pair_entities(predicted, golds, level) if has_gold else alone
+    noun = _noun(template)
     for p, g in pairs:
-        mine = [c for c in comparisons if c.field not in DOCUMENT_FIELDS
+        mine = [c for c in comparisons if (c.patient is not None or c.predicted_patient is not None)
                 and c.predicted_patient == p and c.patient == g]  # fmt: skip
         sides = _Sides(None if p is None else predicted[p], None if g is None else golds[g],
                        has_gold, mine)  # fmt: skip
         prefix = f"p{p}" if p is not None else f"g{g}"
-        groups.append({"title": _title(p, g, has_gold), "tables": _patient_tables(prefix, sides)})
+        groups.append({"title": _title(noun, p, g, has_gold),
+                       "tables": _level_tables(prefix, level, sides)})  # fmt: skip
     return groups
 
 
-def _title(p: int | None, g: int | None, has_gold: bool) -> str:
-    """A patient group's heading, e.g. ``Patient 3 · not in gold``."""
+def _title(noun: str, p: int | None, g: int | None, has_gold: bool) -> str:
+    """An entity group's heading, e.g. ``Patient 3 · not in gold``."""
     if p is None:
-        return f"Gold patient {(g or 0) + 1} · not predicted"
+        return f"Gold {noun.lower()} {(g or 0) + 1} · not predicted"
     if not has_gold:
-        return f"Patient {p + 1}"
-    return f"Patient {p + 1} · " + ("not in gold" if g is None else f"gold patient {g + 1}")
+        return f"{noun} {p + 1}"
+    return f"{noun} {p + 1} · " + ("not in gold" if g is None else f"gold {noun.lower()} {g + 1}")
 
 
-def _patient_tables(prefix: str, sides: _Sides) -> list[Data]:
-    """One patient's tables: scalars, imaging, biomarkers, treatments, outcome."""
-    p, g, ids = sides.predicted, sides.gold, f"f-{prefix}-"
-    scalars = _value_rows(ids, (*PATIENT_SCALARS, "metastatic_sites"), p, g, sides)
-    outcome = _value_rows(ids, ("status", "follow_up_months"), getattr(p, "outcome", None),
-                          getattr(g, "outcome", None), sides, field="outcome.")  # fmt: skip
-    return [
-        _table(f"t-{prefix}-fields", "Fields", scalars, sides),
-        *(_items_table(prefix, name, sides) for name in LIST_TABLES),
-        _table(f"t-{prefix}-outcome", "Outcome", outcome, sides),
-    ]
+def _level_tables(
+    prefix: str, level: Level, sides: _Sides, *, document_level: bool = False
+) -> list[Data]:
+    """One level's tables: its scalars and value lists, each list of items, each nested model."""
+    p, g = sides.predicted, sides.gold
+    ids = "f-" if document_level else f"f-{prefix}-"
+    values = tuple(item.name for item in level.lists if item.item is None)
+    scalars = _value_rows(ids, (*level.scalars, *values), p, g, sides)
+    table_id = f"t-{prefix}" if document_level else f"t-{prefix}-fields"
+    tables = [_table(table_id, "Fields", scalars, sides)]
+    tables += [_items_table(prefix, spec, sides) for spec in level.lists if spec.item is not None]
+    for name, fields in _nested(level).items():
+        rows = _value_rows(ids, fields, getattr(p, name, None), getattr(g, name, None), sides,
+                           field=f"{name}.")  # fmt: skip
+        tables.append(_table(f"t-{prefix}-{name}", name.replace("_", " ").capitalize(), rows,
+                             sides))  # fmt: skip
+    return tables
 
 
 def _value_rows(
@@ -291,36 +319,35 @@ def _value_rows(
     return rows
 
 
-_KEYS: dict[str, Callable[[Any], Key]] = {  # an item's scoring key, as in ``scoring.item_keys``
-    "imaging": lambda item: (item.modality, item.tracer),
-    "biomarkers": lambda item: (item.name, item.result),
-    "treatments": treatment_key,
-}
-
-
-def _items_table(prefix: str, name: str, sides: _Sides) -> Data:
-    """A list field: predicted items (matched by scoring key), then gold items not predicted."""
-    columns, key = ITEM_COLUMNS[name], _KEYS[name]
+def _items_table(prefix: str, spec: ListField, sides: _Sides) -> Data:
+    """A list of items: predicted items (matched by scoring key), then gold items not predicted."""
+    assert spec.item is not None
+    name = spec.name
+    columns = tuple(column for column in spec.item.model_fields if column != spec.quote)
     predicted = [] if sides.predicted is None else getattr(sides.predicted, name)
     gold = [] if sides.gold is None else getattr(sides.gold, name)
-    gold_keys, predicted_keys = {key(item) for item in gold}, {key(item) for item in predicted}
-    responses = name == "treatments" and sides.has_gold
+    gold_keys = {key_of(item, spec) for item in gold}
+    predicted_keys = {key_of(item, spec) for item in predicted}
+    per_key = spec.per_key if sides.has_gold else ()
     rows: list[Data] = []
     for position, item in enumerate(predicted):
+        key = key_of(item, spec)
         cells = [_show(getattr(item, column)) for column in columns]
-        outcome = None if not sides.has_gold else "tp" if key(item) in gold_keys else "fp"
-        if responses:
-            response = sides.response(key(item))
-            cells.append(_show(None if response is None else response.gold))
-            if outcome == "tp" and response is not None and response.outcome in MISMATCH:
-                outcome = response.outcome
+        outcome = None if not sides.has_gold else "tp" if key in gold_keys else "fp"
+        for field in per_key:
+            scored = sides.per_key(f"{name}.{field}", key)
+            cells.append(_show(None if scored is None else scored.gold))
+            if outcome == "tp" and scored is not None and scored.outcome in MISMATCH:
+                outcome = scored.outcome
         rows.append({"id": f"f-{prefix}-{name}-{position}", "cells": cells, "outcome": outcome})
-    for item in {key(item): item for item in gold if key(item) not in predicted_keys}.values():
+    for item in {
+        key_of(i, spec): i for i in gold if key_of(i, spec) not in predicted_keys
+    }.values():
         cells = [_show(getattr(item, column)) for column in columns]
-        cells += [_show(item.response)] if responses else []
+        cells += [_show(getattr(item, field)) for field in per_key]
         rows.append({"id": None, "cells": cells, "outcome": "fn", "gold_only": True})
-    head = [*columns, "gold response"] if responses else list(columns)
-    return _table(f"t-{prefix}-{name}", name.capitalize(), rows, sides, head)
+    head = [*columns, *(f"gold {field}" for field in per_key)]
+    return _table(f"t-{prefix}-{name}", name.replace("_", " ").capitalize(), rows, sides, head)
 
 
 def _table(

@@ -1,35 +1,88 @@
-"""The adjudication form's fields, read from the record's JSON Schema so they never drift.
+"""The adjudication form's fields, read from the template's JSON Schema so they never drift.
 
-Each model of the record (``CaseReport``, ``Patient``, ``Imaging``, …) is a
+Each model of the record (for the NEN record ``CaseReport``, ``Patient``, …) is a
 list of fields in schema order, each with a ``kind`` the page knows how to
 edit: ``text``, ``integer``, ``number``, ``boolean``, ``enum`` (one of
 ``options``), ``enums`` (a set of ``options``), ``items`` (a list of
 ``model``), ``object`` (one ``model``), ``evidence`` (a map of quotes, one
-per field of its model) or ``quote`` (one verbatim quote). ``nullable`` says
-whether the field may be null.
+per field of its model, or of ``keys`` for a plain map) or ``quote`` (one
+verbatim quote), the last two where the template marks ``Quotes``.
+``nullable`` says whether the field may be null; an ``items`` field lists the
+``keys`` that tell its items apart. ``$record`` names the record's ``root``
+model, its ``entities`` list and the ``entity`` model.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_origin
 
-from extractor.record.schema import schema_json
+from pydantic import BaseModel
+
+from extractor.record.markers import Quotes
+from extractor.record.template import Template, item_model, model_of
 
 Field = dict[str, Any]
 
 
-def form_spec() -> dict[str, list[Field]]:
-    """Every model of the record, by name, as its list of form fields."""
-    schema = schema_json()
-    models = {"CaseReport": schema, **schema.get("$defs", {})}
-    return {
-        name: [_field(key, prop) for key, prop in model.get("properties", {}).items()]
+def form_spec(template: Template) -> dict[str, Any]:
+    """Every model of the record, by name, as its list of form fields; ``root`` its own."""
+    schema = template.schema
+    root = template.model.__name__
+    models = {root: schema, **schema.get("$defs", {})}
+    quotes = _quote_fields(template.model)
+    spec: dict[str, Any] = {
+        name: [
+            _field(key, prop, quotes.get(name, {}).get(key))
+            for key, prop in model.get("properties", {}).items()
+        ]
         for name, model in models.items()
     }
+    entity = template.entity
+    spec["$record"] = {
+        "root": root,
+        "entities": template.entities,
+        "entity": None if entity is None else entity.model.__name__,
+    }
+    for level in (template.document, *([] if entity is None else [entity])):
+        for item in level.lists:
+            if item.item is not None:
+                for field in spec[level.model.__name__]:
+                    if field["name"] == item.name:
+                        field["keys"] = list(item.keys)
+    return spec
 
 
-def _field(name: str, prop: dict[str, Any]) -> Field:
-    """One property of a model's JSON Schema as a form field."""
+def _quote_fields(model: type[BaseModel]) -> dict[str, dict[str, Field]]:
+    """For each model, how each of its ``Quotes`` fields is edited.
+
+    A model map of quotes is ``evidence`` over its model's fields, a plain
+    map ``evidence`` over its siblings' names, a single quote ``quote``.
+    """
+    found: dict[str, dict[str, Field]] = {}
+    todo = [model]
+    while todo:
+        current = todo.pop()
+        if current.__name__ in found:
+            continue
+        mine: dict[str, Field] = {}
+        for name, info in current.model_fields.items():
+            inner = item_model(info.annotation) or model_of(info.annotation)
+            if any(isinstance(m, Quotes) for m in info.metadata):
+                if inner is not None:
+                    mine[name] = {"kind": "evidence", "model": inner.__name__}
+                elif get_origin(info.annotation) is dict:
+                    siblings = [n for n in current.model_fields if n != name]
+                    mine[name] = {"kind": "evidence", "model": None, "keys": siblings}
+                else:
+                    mine[name] = {"kind": "quote"}
+            elif inner is not None:
+                todo.append(inner)
+        found[current.__name__] = mine
+    return found
+
+
+def _field(name: str, prop: dict[str, Any], quotes: Field | None = None) -> Field:
+    """One property of a model's JSON Schema as a form field (``quotes``: a Quotes field's kind)."""
     variants: list[dict[str, Any]] = prop.get("anyOf", [prop])
     main: dict[str, Any] = next((v for v in variants if v.get("type") != "null"), {})
     field: Field = {
@@ -37,9 +90,10 @@ def _field(name: str, prop: dict[str, Any]) -> Field:
         "nullable": any(v.get("type") == "null" for v in variants),
         "help": prop.get("description") or main.get("description"),
     }
-    if "$ref" in main:
-        model = _ref(main["$ref"])
-        field.update(kind="evidence" if model.endswith("Evidence") else "object", model=model)
+    if quotes is not None:
+        field.update(quotes)
+    elif "$ref" in main:
+        field.update(kind="object", model=_ref(main["$ref"]))
     elif main.get("type") == "array":
         items = main.get("items", {})
         if "$ref" in items:
@@ -52,7 +106,7 @@ def _field(name: str, prop: dict[str, Any]) -> Field:
         kind = {"integer": "integer", "number": "number", "boolean": "boolean"}.get(
             main.get("type", ""), "text"
         )
-        field.update(kind="quote" if name == "evidence" and kind == "text" else kind)
+        field.update(kind=kind)
     for key in ("maxLength", "minimum", "maximum"):
         if key in main:
             field[key] = main[key]

@@ -37,12 +37,12 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from extractor.errors import InputError, LabelConflict, LabelInvalid
 from extractor.io.documents import SUPPORTED_SUFFIXES, read_document
 from extractor.record.grounding import evidence_quotes, is_grounded
-from extractor.record.schema import CaseReport
+from extractor.record.template import Template, default_template
 
 ABSENT = "absent"
 MAX_LABEL_BYTES = 1_000_000
@@ -55,7 +55,7 @@ def is_safe_id(doc_id: str) -> bool:
     return _SAFE_ID.fullmatch(doc_id) is not None
 
 
-def label_json(label: CaseReport) -> str:
+def label_json(label: BaseModel) -> str:
     """A label as gold files are written: indented JSON, unescaped Unicode, a final newline."""
     return json.dumps(label.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
@@ -73,8 +73,9 @@ class Saved:
 class GoldFolder:
     """A gold folder (``docs/``, ``labels/``, ``audit.jsonl``), created when missing."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, template: Template | None = None) -> None:
         self.directory = directory
+        self.template = template or default_template()
         self.docs, self.labels = directory / "docs", directory / "labels"
         try:
             self.docs.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ class GoldFolder:
         self, doc_id: str, body: bytes | str, text: str | None, *, if_match: str, run: str,
         base: dict[str, Any] | None = None,
     ) -> Saved:  # fmt: skip
-        """Validate ``body`` (a ``CaseReport`` JSON) and write it as ``doc_id``'s label.
+        """Validate ``body`` (a record of the folder's template, as JSON): ``doc_id``'s label.
 
         ``text`` is the document as the reviewer saw it (used when the folder
         has none); ``if_match`` the version the edit started from; ``run``
@@ -141,7 +142,7 @@ class GoldFolder:
                 )
             own = self.document(doc_id)
             text = self.document_text(doc_id) if own is not None else text
-            label = validate_label(body, text)
+            label = validate_label(body, text, self.template.model)
             previous = self.label(doc_id) if current != ABSENT else None
             content = label_json(label).encode("utf-8")
             written = None
@@ -156,7 +157,8 @@ class GoldFolder:
                 raise
             version = hashlib.sha256(content).hexdigest()
             changes = diff(
-                _canonical(previous if previous is not None else base), _canonical(label)
+                _canonical(previous if previous is not None else base, self.template.model),
+                _canonical(label, self.template.model),
             )
             self._audit(doc_id, run=run, before=current, after=version, changes=changes,
                         against="run" if previous is None else "label")  # fmt: skip
@@ -187,12 +189,14 @@ class GoldFolder:
             os.close(fd)  # closing the descriptor releases the lock
 
 
-def validate_label(body: bytes | str, text: str | None) -> CaseReport:
+def validate_label(
+    body: bytes | str, text: str | None, model: type[BaseModel] | None = None
+) -> BaseModel:
     """The label in ``body``; ``LabelInvalid`` if it is invalid or a quote is not in ``text``."""
     if len(body) > MAX_LABEL_BYTES:
         raise LabelInvalid("label too large", errors=[_problem((), "over 1 MB of JSON")])
     try:
-        label = CaseReport.model_validate_json(body)
+        label = (model or default_template().model).model_validate_json(body)
     except ValidationError as e:
         errors = [_problem(error["loc"], error["msg"]) for error in e.errors()]
         raise LabelInvalid(f"the label does not fit the schema: {errors[0]['message']}",
@@ -222,12 +226,12 @@ def _problem(loc: tuple[str | int, ...], message: str) -> dict[str, str]:
             "message": message}  # fmt: skip
 
 
-def _canonical(record: dict[str, Any] | CaseReport | None) -> Any:
+def _canonical(record: dict[str, Any] | BaseModel | None, model: type[BaseModel]) -> Any:
     """A record as the JSON a label file holds (``None`` stays ``None``; invalid as given)."""
-    if record is None or isinstance(record, CaseReport):
+    if record is None or isinstance(record, BaseModel):
         return None if record is None else record.model_dump(mode="json")
     try:
-        return CaseReport.model_validate(record).model_dump(mode="json")
+        return model.model_validate(record).model_dump(mode="json")
     except ValidationError:
         return record
 

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from extractor.evaluation.counts import total
 from extractor.evaluation.gold import load_gold
 from extractor.io.runfile import latest_lines
+from extractor.record.template import default_template, load_template
 from extractor.review.data import Texts, document_data
 
 ASSETS = Path(__file__).parent / "assets"
@@ -46,15 +47,23 @@ class ReviewSummary:
     with_gold: int
 
 
-def write_review(run: Path, out: Path, gold_dir: Path | None = None) -> ReviewSummary:
-    """Write the review page of ``run`` to ``out`` (with gold comparisons if ``gold_dir``)."""
-    gold = None if gold_dir is None else load_gold(gold_dir)
+def write_review(
+    run: Path, out: Path, gold_dir: Path | None = None, record: str | None = None
+) -> ReviewSummary:
+    """Write the review page of ``run`` to ``out`` (with gold comparisons if ``gold_dir``).
+
+    The run's records are read as the ``record`` template's (by default the
+    gold set's, else the NEN record's).
+    """
+    gold = None if gold_dir is None else load_gold(gold_dir, record)
+    template = gold.template if gold is not None else (
+        default_template() if record is None else load_template(record))  # fmt: skip
     lines = {line.doc_id: line.to_dict() for line in latest_lines(run)}
     texts = Texts(gold)
     labels = {} if gold is None else {k: item.label for k, item in gold.items.items()}
     docs, scores = [], []
     for doc_id, line in lines.items():
-        data, score = document_data(line, texts.find(line), labels.get(doc_id))
+        data, score = document_data(line, texts.find(line), labels.get(doc_id), template)
         docs.append(data)
         scores.extend([] if score is None else [score])
     summary = ReviewSummary(

@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from extractor.model.base import Completion, Messages, Usage
-from extractor.record.matching import COMPARATORS, same_value
-from extractor.record.schema import CaseReport
+from extractor.record.matching import comparator_of
+from extractor.record.template import Template
+from extractor.templates.nen import CaseReport
 
 M = TypeVar("M", bound=BaseModel)
 _NUMBERED = re.compile(r"^\[\d+\] (.+)$", re.MULTILINE)
@@ -84,7 +85,9 @@ def _option(model: type[BaseModel], label: dict[str, Any]) -> str:
     wanted = _value(label, path)
     options = typing.get_args(model.model_fields["answer"].annotation)
     field = re.sub(r"^patients\[\d+\]\.", "", path)  # "outcome.status", "title", "sex"...
-    same = COMPARATORS.get(field, same_value)
+    template = Template.of(CaseReport)
+    level = template.document if field in template.document.compare else template.entity
+    same = comparator_of(None if level is None else level.compare.get(field))
     for option in options:
         if wanted is not None and option != "none" and _same(same, wanted, option):
             return str(option)

@@ -19,10 +19,11 @@ from extractor.evaluation.agree import (
     read_triage,
     write_triage,
 )
-from extractor.evaluation.scoring import FIELDS
-from extractor.record.schema import CaseReport
+from extractor.record.template import default_template
+from extractor.templates.nen import CaseReport
 from tests.conftest import minimal_record
 
+FIELDS = default_template().fields
 TEXT = "A case. A 50-year-old woman had a pancreatic tail NET with liver metastases."
 
 

@@ -18,10 +18,12 @@ from extractor.evaluation.compare import (
 from extractor.evaluation.counts import FieldCounts
 from extractor.evaluation.evaluate import RunRecords, evaluate, write_result
 from extractor.evaluation.gold import load_gold
-from extractor.evaluation.scoring import FIELDS, EvalScore, score_record
-from extractor.record.schema import CaseReport
+from extractor.evaluation.scoring import EvalScore, score_record
+from extractor.record.template import default_template
+from extractor.templates.nen import CaseReport
 from tests.conftest import GOLD, minimal_record
 
+FIELDS = default_template().fields
 GOLD_RECORD = minimal_record()
 
 
@@ -42,7 +44,7 @@ def result(
         for doc_id, record in predictions.items()
     ]
     missing = [doc_id for doc_id, record in predictions.items() if record is None]
-    score = EvalScore.from_documents(documents).to_dict()
+    score = EvalScore.from_documents(documents, FIELDS).to_dict()
     return {"meta": {}, "missing": missing, "failed": {}, "extra": [], **score}
 
 

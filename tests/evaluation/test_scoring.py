@@ -9,16 +9,19 @@ import pytest
 
 from extractor.evaluation.counts import FieldCounts
 from extractor.evaluation.scoring import (
-    DOCUMENT_FIELDS,
-    FIELDS,
     ScoredSlot,
     compare_keys,
     compare_scalar,
     score_record,
     score_run,
 )
-from extractor.record.schema import CaseReport
+from extractor.record.template import default_template
+from extractor.templates.nen import CaseReport
 from tests.conftest import GOLD, PATIENT_A, PATIENT_B, patient, report, treatment
+
+TEMPLATE = default_template()
+FIELDS = TEMPLATE.fields
+DOCUMENT_FIELDS = TEMPLATE.document.scored
 
 
 def outcomes(comparisons: list[ScoredSlot], name: str) -> list[str]:

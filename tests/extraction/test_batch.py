@@ -14,11 +14,12 @@ from extractor.cli import app
 from extractor.config import ModelConfig, RunSettings
 from extractor.errors import ExtractionFailed
 from extractor.extraction.batch import collect_batch, manifest_path, prepare_batch
-from extractor.extraction.strategies import _PART_FIELDS
+from extractor.extraction.strategies import document_model, parts
 from extractor.io.runfile import latest_lines
 from extractor.model.openai import OpenAIClient
 from extractor.model.tools import request_body
-from extractor.record.schema import DOCUMENT_FIELDS
+from extractor.record.template import default_template
+from extractor.templates.nen import DOCUMENT_FIELDS
 from extractor.testing.batch_server import batch_server, record_answerer
 from extractor.testing.stub_server import completion, stub_server
 from tests.conftest import GOLD, SEED_000, minimal_record
@@ -67,19 +68,18 @@ def test_prepared_body_is_what_the_online_client_sends(tmp_path: Path) -> None:
 
 def test_request_body_matches_the_client_for_other_models() -> None:
     """Same check straight on the client, for a small answer model."""
-    from extractor.extraction.strategies import Bibliographic
-
+    bibliographic = document_model(default_template())
     messages = [{"role": "user", "content": "text"}]
     with stub_server(minimal_record()) as (url, state):
 
         async def call() -> None:
             async with OpenAIClient(_config(url)) as client:
                 with pytest.raises(ExtractionFailed):  # the stub answers a whole record
-                    await client.complete(messages, Bibliographic)
+                    await client.complete(messages, bibliographic)
 
         asyncio.run(call())
         sent = state.requests[0][1]
-    assert sent == request_body("stub", messages, Bibliographic, temperature=0.0, max_tokens=2048)
+    assert sent == request_body("stub", messages, bibliographic, temperature=0.0, max_tokens=2048)
 
 
 def test_collect_validates_matches_by_id_and_is_idempotent(tmp_path: Path) -> None:
@@ -129,14 +129,14 @@ def test_sections_takes_one_round_per_question(tmp_path: Path) -> None:
     requests, run = tmp_path / "r.jsonl", tmp_path / "run.jsonl"
     asyncio.run(prepare_batch([SEEDS[0]], requests, _config(), RunSettings(strategy="sections")))
     record = minimal_record()
-    parts = {"Patients": "patients", "PatientTestsList": "tests", "PatientCourseList": "course"}
+    questions = {"Patients": "patients", "PatientTestsList": "tests", "PatientCourseList": "course"}
 
     def answer(custom_id: str, body: dict[str, Any]) -> dict[str, Any] | int:
         name = body["tool_choice"]["function"]["name"]
         if name == "Bibliographic":
             given: dict[str, Any] = {key: record[key] for key in DOCUMENT_FIELDS}
         else:
-            keep = _PART_FIELDS[parts[name]]
+            keep = parts(default_template())[questions[name]]
             given = {"patients": [{k: v for k, v in p.items() if k in keep}
                                   for p in record["patients"]]}  # fmt: skip
         return completion(name, json.dumps(given))

@@ -9,7 +9,7 @@ import diskcache
 import pytest
 
 from extractor.extraction.cache import CachedResult, ResponseCache, cache_key
-from extractor.record.schema import CaseReport, schema_json
+from extractor.templates.nen import CaseReport, schema_json
 from tests.conftest import minimal_record
 
 BASE: dict[str, Any] = {

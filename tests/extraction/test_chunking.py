@@ -15,7 +15,7 @@ from extractor.extraction.chunking import max_chunk_chars, merge, split
 from extractor.extraction.document import DocumentExtractor
 from extractor.extraction.prompts import load_prompt
 from extractor.extraction.strategies import Whole
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from extractor.testing import FakeClient
 from tests.conftest import GOLD, minimal_record
 

@@ -18,7 +18,7 @@ from extractor.extraction.prompts import load_prompt
 from extractor.extraction.strategies import Whole
 from extractor.io.documents import read_document
 from extractor.model.base import Usage
-from extractor.record.schema import CaseReport, schema_sha256
+from extractor.templates.nen import CaseReport, schema_sha256
 from extractor.testing import FakeClient
 from tests.conftest import minimal_record
 

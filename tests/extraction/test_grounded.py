@@ -13,7 +13,7 @@ from extractor.extraction.grounded import Grounded, choice_model
 from extractor.extraction.prompts import load_prompt
 from extractor.model.base import Completion
 from extractor.record.grounding import is_grounded
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from extractor.testing import FakeClient
 
 REPORT = """Title: Ileal neuroendocrine tumour with hepatic metastases: a case report

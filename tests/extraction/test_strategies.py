@@ -10,16 +10,18 @@ from pydantic import ValidationError
 
 from extractor.errors import ConfigError
 from extractor.extraction.prompts import load_prompt
-from extractor.extraction.strategies import Bibliographic, Sections, Whole, part_model, strategy
-from extractor.record.schema import CaseReport
+from extractor.extraction.strategies import Sections, Whole, document_model, part_model, strategy
+from extractor.record.template import default_template
+from extractor.templates.nen import CaseReport
 from extractor.testing import FakeClient
 from tests.conftest import minimal_record
 
 PROMPT = load_prompt("v2")
+TEMPLATE = default_template()
 
 
 def bibliographic(**changes: Any) -> dict[str, Any]:
-    base = {key: minimal_record()[key] for key in Bibliographic.model_fields}
+    base = {key: minimal_record()[key] for key in document_model(TEMPLATE).model_fields}
     return {**base, **changes}
 
 
@@ -67,9 +69,9 @@ def test_a_case_series_asks_for_exactly_its_patients() -> None:
     client = FakeClient([bibliographic(document_type="case_series", n_patients=3), *parts(3)])
     record = run(Sections(), client).record
     assert [p.age_years for p in record.patients] == [50, 51, 52]
-    assert client.requests[1].response_model is part_model("patients", 3)
+    assert client.requests[1].response_model is part_model(TEMPLATE, "patients", 3)
     with pytest.raises(ValidationError):  # the grammar's bound is also the validator's
-        part_model("patients", 3).model_validate(parts(4)[0])
+        part_model(TEMPLATE, "patients", 3).model_validate(parts(4)[0])
 
 
 def test_a_document_that_is_not_a_case_asks_nothing_more() -> None:

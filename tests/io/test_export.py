@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from extractor.errors import ConfigError, InputError
-from extractor.io.export import COLUMNS, load_run, rows, write_csv, write_parquet
+from extractor.io.export import load_run, rows, table, write_csv, write_parquet
 from extractor.io.runfile import ResultLine, iter_lines
+from extractor.record.template import default_template
 from tests.conftest import minimal_record
+
+COLUMNS = table(default_template()).columns
 
 
 def run_line(
@@ -101,7 +104,7 @@ def test_list_fields_are_joined_with_semicolons_and_nulls_left_out() -> None:
     assert first["metastatic_sites"] == "liver; bone"
     assert first["imaging"] == "PET/CT 68Ga-DOTATATE positive; CT"
     assert first["biomarkers"] == "chromogranin_a blood elevated"
-    assert first["treatments"] == "surgery; prrt 177lu-dotatate (4 cycles) partial_response"
+    assert first["treatments"] == "surgery; prrt 177lu-dotatate 4 partial_response"
     assert (first["outcome_status"], first["outcome_follow_up_months"]) == ("stable_disease", 24)
     assert [second[name] for name in ("metastatic_sites", "imaging", "treatments")] == [None] * 3
 
@@ -247,7 +250,7 @@ def test_sites_and_agents_carry_their_ncit_codes_item_by_item() -> None:
     # surgery and 177Lu-DOTATATE have no code in the vocabulary; Afinitor is everolimus
     assert first["treatments_agent_ncit"] == "; ; C48387"
     assert first["imaging_tracer_ncit"] is None  # no tracer code recorded in the vocabulary
-    assert first["biomarkers_ncit"] is None
+    assert first["biomarkers_name_ncit"] is None
     assert second["metastatic_sites_ncit"] is second["treatments_agent_ncit"] is None
 
 

@@ -25,7 +25,7 @@ from extractor.extraction.strategies import strategy
 from extractor.io.documents import read_document
 from extractor.io.runfile import ResultLine
 from extractor.model.embedded import EmbeddedClient, LocalServer, default_gguf, model_identity
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from tests.conftest import GOLD
 
 pytestmark = pytest.mark.embedded

@@ -26,7 +26,7 @@ from extractor.errors import ExtractionFailed, ProviderError
 from extractor.model.base import Completion
 from extractor.model.openai import OpenAIClient
 from extractor.model.retry import RetryPolicy
-from extractor.record.schema import CaseReport, schema_json
+from extractor.templates.nen import CaseReport, schema_json
 from tests.conftest import GOLD
 
 BASE_URL = os.environ.get("RECORD_BASE_URL", "http://127.0.0.1:8766/v1")

@@ -21,7 +21,7 @@ from extractor.errors import ExtractionFailed, ProviderError
 from extractor.model.base import Completion
 from extractor.model.openai import OpenAIClient
 from extractor.model.retry import RetryPolicy, call_with_retries, is_transient, retry_after_seconds
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from extractor.testing.stub_server import stub_server
 from tests.conftest import minimal_record
 

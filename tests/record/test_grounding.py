@@ -13,7 +13,7 @@ from extractor.record.grounding import (
     normalise,
     require_grounding,
 )
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from tests.conftest import minimal_record
 
 TEXT = """A 78-year-old man presented with abdominal pain.

@@ -8,17 +8,22 @@ import random
 import pytest
 
 from extractor.record.matching import (
-    COMPARATORS,
     assign,
+    comparator_of,
     normalise_doi,
     normalise_text,
-    pair_patients,
+    pair_entities,
+    per_key_values,
     same_doi,
     same_text,
     same_title,
-    treatment_responses,
 )
+from extractor.record.template import default_template
 from tests.conftest import PATIENT_A, PATIENT_B, patient, report, treatment
+
+ENTITY = default_template().entity
+assert ENTITY is not None
+TREATMENTS = ENTITY.list_field("treatments")
 
 # --- comparators ---
 
@@ -65,7 +70,7 @@ def test_text_comparison_ignores_case_and_spacing() -> None:
     ("gold", "predicted", "same"), [(2, 1.9, True), (2, 2.5, True), (2, 1.4, False), (2, 3, False)]
 )
 def test_ki67_within_half_a_point(gold: float, predicted: float, same: bool) -> None:
-    assert COMPARATORS["ki67_percent"](gold, predicted) is same
+    assert comparator_of(ENTITY.compare.get("ki67_percent"))(gold, predicted) is same
 
 
 @pytest.mark.parametrize(
@@ -73,7 +78,7 @@ def test_ki67_within_half_a_point(gold: float, predicted: float, same: bool) -> 
     [(96, 90, True), (90, 96, True), (96, 80, False), (80, 96, False), (0, 0, True), (0, 1, False)],
 )
 def test_follow_up_within_ten_percent_of_gold(gold: float, predicted: float, same: bool) -> None:
-    assert COMPARATORS["outcome.follow_up_months"](gold, predicted) is same
+    assert comparator_of(ENTITY.compare.get("outcome.follow_up_months"))(gold, predicted) is same
 
 
 # --- pairing ---
@@ -91,7 +96,7 @@ def test_duplicated_treatment_key_takes_first_non_null_response() -> None:
             )
         ]
     )
-    assert treatment_responses(record.patients[0]) == {
+    assert per_key_values(record.patients[0], TREATMENTS, "response") == {
         ("somatostatin_analogue", "octreotide"): "stable_disease"
     }
 
@@ -132,17 +137,17 @@ def test_assign_matches_brute_force_on_random_matrices() -> None:
 def test_pairing_recovers_reordered_patients() -> None:
     gold = report([PATIENT_A, PATIENT_B]).patients
     predicted = report([PATIENT_B, PATIENT_A]).patients
-    assert pair_patients(predicted, gold) == [(1, 0), (0, 1)]
+    assert pair_entities(predicted, gold, ENTITY) == [(1, 0), (0, 1)]
 
 
 def test_pairing_ties_keep_list_order() -> None:
     patients = report([PATIENT_A, PATIENT_A, PATIENT_A]).patients
-    assert pair_patients(patients, patients) == [(0, 0), (1, 1), (2, 2)]
+    assert pair_entities(patients, patients, ENTITY) == [(0, 0), (1, 1), (2, 2)]
 
 
 def test_pairing_lists_unpaired_patients_on_either_side() -> None:
     one, two = report([PATIENT_A]).patients, report([PATIENT_B, PATIENT_A]).patients
-    assert pair_patients(one, two) == [(None, 0), (0, 1)]
-    assert pair_patients(two, one) == [(1, 0), (0, None)]
-    assert pair_patients([], one) == [(None, 0)]
-    assert pair_patients(one, []) == [(0, None)]
+    assert pair_entities(one, two, ENTITY) == [(None, 0), (0, 1)]
+    assert pair_entities(two, one, ENTITY) == [(1, 0), (0, None)]
+    assert pair_entities([], one, ENTITY) == [(None, 0)]
+    assert pair_entities(one, [], ENTITY) == [(0, None)]

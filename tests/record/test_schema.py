@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from extractor.record.schema import CaseReport, schema_json, schema_sha256
+from extractor.templates.nen import CaseReport, schema_json, schema_sha256
 from tests.conftest import FIXTURES, GOLD, REPO, minimal_record
 
 SPEC = REPO.parent / "shared" / "spec" / "case-record.md"

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import ConfigError
-from extractor.record.vocabulary import DEFAULT_PATH, Mention, Term, Vocabulary, vocabulary
+from extractor.record.template import default_template
+from extractor.record.vocabulary import Mention, Term, Vocabulary, vocabulary
+from extractor.templates.nen import CaseReport
 
 HERE = Path(__file__).resolve()
 SPEC_CANDIDATES = [parent / "shared" / "spec" / "case-record.md" for parent in HERE.parents]
@@ -42,7 +44,7 @@ QUOTED = re.compile(r'`"([^"`]+)"`')
 
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
-    return vocabulary()
+    return default_template().vocabulary
 
 
 def _spec_text() -> str:
@@ -542,8 +544,10 @@ def test_find_cues(vocab: Vocabulary, field: str, text: str, spans: list[str]) -
 
 
 def test_the_default_vocabulary_is_loaded_once(vocab: Vocabulary) -> None:
-    assert vocabulary() is vocab
-    assert vocabulary(DEFAULT_PATH) is not vocab
+    assert default_template().vocabulary is vocab
+    # loads are cached per resolved path: the same file by another route is the same object
+    assert vocabulary(CaseReport.vocabulary_file) is vocab
+    assert vocabulary(CaseReport.vocabulary_file.parent / ".." / "templates" / "nen.toml") is vocab
     term = vocab.terms("sex")[0]
     assert isinstance(term, Term)
     with pytest.raises(FrozenInstanceError):
@@ -603,7 +607,16 @@ def test_a_small_file_of_ones_own(tmp_path: Path) -> None:
         ('[colour.red]\nforms = ["red"]\ncolor = 1', "unknown keys"),
         ('[colour.red]\ncode = "C1"', "needs forms"),
         ('[colour.red]\nforms = ["red", ""]', "non-empty strings"),
-        ('[colour.red]\nforms = ["red"]\nimplies = "surgery"', "not a treatment_type"),
+        (
+            '[implies]\ncolour = "treatment_type"\n[treatment_type.chemotherapy]\n'
+            'forms = ["chemo"]\n[colour.red]\nforms = ["red"]\nimplies = "surgery"',
+            "implies 'surgery', which is not a treatment_type",
+        ),
+        (
+            '[colour.red]\nforms = ["red"]\nimplies = "surgery"',
+            "[implies] does not say of which kind for colour",
+        ),
+        ('[colour.red]\nforms = ["red"]\n[implies]\ncolour = "hue"', "names an unknown kind"),
         ('[colour.red]\nforms = ["red"]\n[shade.red]\nsame_as = "hue"', "same_as 'hue'"),
         ('[colour.red]\nforms = ["red"]\n[ignore]\ncolour = ["red"]', "listed under both"),
         ('[colour.red]\nforms = ["red"]\n[ignore]\nhue = ["x"]', "unknown kind 'hue'"),

@@ -11,7 +11,7 @@ import pytest
 
 from extractor.hashing import sha256_text
 from extractor.record.grounding import align_record
-from extractor.record.schema import CaseReport
+from extractor.templates.nen import CaseReport
 from tests.conftest import GOLD, SEED_000, minimal_record
 
 XSS = "<script>window.pwned=1;document.title='PWNED'</script><img src=x onerror=\"window.pwned=2\">"

@@ -21,8 +21,8 @@ import pytest
 from extractor.evaluation.gold import GoldSet, load_gold
 from extractor.hashing import sha256_text
 from extractor.record.grounding import align_record
-from extractor.record.schema import CaseReport
 from extractor.review.page import ReviewSummary, write_review
+from extractor.templates.nen import CaseReport
 from tests.conftest import FIXTURES, GOLD, SEED_000, minimal_record
 
 SEED_001 = "001_0c99cf61126d16d0"

@@ -8,6 +8,8 @@
   const summary = document.getElementById("summary");
   const MAX_QUOTE = 400;
   let form = {};            // each model of the record: its fields (GET /api/form)
+  let shape = {};           // the record's root model, entity list and entity model (form.$record)
+  let quoteNames = new Set(); // the names of the fields that hold quotes
   let docs = [];            // the run's documents (GET /api/documents)
   let doc = null;           // the document shown (GET /api/documents/{id})
   let record = null;        // the label being edited
@@ -58,9 +60,10 @@
     }
     target[path[path.length - 1]] = value;
   }
+  const quoteAt = (path) => path.findIndex((part) => quoteNames.has(part));
   function rowFor(parts) { // the row key holding a path (an evidence path: its value's row)
     let path = parts.map((part) => (/^\d+$/.test(String(part)) ? Number(part) : part));
-    const at = path.indexOf("evidence");
+    const at = quoteAt(path);
     if (at >= 0) path = path.slice(0, at).concat(path.slice(at + 1));
     while (path.length && !document.getElementById("row-" + keyOf(path))) path = path.slice(0, -1);
     return path.length ? keyOf(path) : null;
@@ -104,21 +107,22 @@
     return start < 0 ? null : { start, end: start + quote.length, status };
   }
 
-  function quotes() { // every evidence quote of the record: [path, quote]
-    const found = [];
-    (record.patients || []).forEach((patient, p) => {
-      for (const [name, quote] of Object.entries(patient.evidence || {})) {
-        if (quote) found.push([["patients", p, "evidence", name], quote]);
-      }
-      for (const list of ["imaging", "biomarkers", "treatments"]) {
-        (patient[list] || []).forEach((item, i) => {
-          if (item.evidence) found.push([["patients", p, list, i, "evidence"], item.evidence]);
-        });
-      }
-      for (const [name, quote] of Object.entries((patient.outcome || {}).evidence || {})) {
-        if (quote) found.push([["patients", p, "outcome", "evidence", name], quote]);
-      }
-    });
+  function quotes(model = shape.root, value = record, path = [], found = []) {
+    // every evidence quote of the record, [path, quote]: a level's own quotes, then its parts'
+    if (!value) return found;
+    for (const field of form[model]) {
+      const held = value[field.name];
+      if (field.kind === "evidence") {
+        for (const [name, quote] of Object.entries(held || {})) {
+          if (quote) found.push([path.concat([field.name, name]), quote]);
+        }
+      } else if (field.kind === "quote" && held) found.push([path.concat([field.name]), held]);
+    }
+    for (const field of form[model]) {
+      const held = value[field.name];
+      if (field.kind === "items") (held || []).forEach((item, i) => quotes(field.model, item, path.concat([field.name, i]), found));
+      else if (field.kind === "object") quotes(field.model, held, path.concat([field.name]), found);
+    }
     return found;
   }
 
@@ -254,9 +258,9 @@
   function fieldsTable(model, base, title) {
     const fields = form[model];
     const evidence = fields.find((field) => field.kind === "evidence");
-    const keys = evidence ? new Set(form[evidence.model].map((f) => f.name)) : new Set();
+    const keys = new Set(!evidence ? [] : evidence.model ? form[evidence.model].map((f) => f.name) : evidence.keys);
     const rows = fields.filter((f) => !["items", "object", "evidence", "quote"].includes(f.kind)).map((field) =>
-      fieldRow(field, base.concat([field.name]), keys.has(field.name) ? base.concat(["evidence", field.name]) : null));
+      fieldRow(field, base.concat([field.name]), keys.has(field.name) ? base.concat([evidence.name, field.name]) : null));
     return el("table", { class: "form" }, [
       el("caption", {}, title),
       el("thead", {}, el("tr", {}, ["field", "value", "evidence", ""].map((h) => el("th", {}, h)))),
@@ -267,12 +271,14 @@
   function itemsTable(field, base) {
     const path = base.concat([field.name]);
     const columns = form[field.model].filter((f) => f.kind !== "quote");
+    const quote = form[field.model].find((f) => f.kind === "quote");
     const rows = (get(path) || []).map((item, i) => {
       const itemPath = path.concat([i]);
       const rowKey = keyOf(itemPath);
+      const cell = quote ? evidenceCell(itemPath.concat([quote.name]), rowKey) : el("td", { class: "evidence" });
       return el("tr", { id: "row-" + rowKey }, columns.map((column) =>
         el("td", {}, valueInput(column, itemPath.concat([column.name]), rowKey)))
-        .concat([evidenceCell(itemPath.concat(["evidence"]), rowKey), actions(rowKey, "Remove this item")]));
+        .concat([cell, actions(rowKey, "Remove this item")]));
     });
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: columns.length + 2 }, "none")));
     const listKey = keyOf(path);
@@ -285,14 +291,20 @@
     ]);
   }
 
-  function patientGroup(p) {
-    const base = ["patients", p];
-    const lists = form.Patient.filter((f) => f.kind === "items").map((f) => itemsTable(f, base));
+  const title = (name) => name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, " ");
+
+  function parts(model, base, skip) { // a level's lists of items, then its nested models
+    const fields = form[model].filter((f) => f.name !== skip);
+    return fields.filter((f) => f.kind === "items").map((f) => itemsTable(f, base))
+      .concat(fields.filter((f) => f.kind === "object").map((f) => fieldsTable(f.model, base.concat([f.name]), title(f.name))));
+  }
+
+  function entityGroup(p) {
+    const base = [shape.entities, p];
     return el("section", { class: "group", id: "row-" + keyOf(base) }, [
-      el("h3", {}, ["Patient " + (p + 1), el("button", { type: "button", "data-remove-patient": String(p) }, "remove")]),
-      fieldsTable("Patient", base, "Fields"),
-      ...lists,
-      fieldsTable("Outcome", base.concat(["outcome"]), "Outcome"),
+      el("h3", {}, [shape.entity + " " + (p + 1), el("button", { type: "button", "data-remove-patient": String(p) }, "remove")]),
+      fieldsTable(shape.entity, base, "Fields"),
+      ...parts(shape.entity, base),
     ]);
   }
 
@@ -311,9 +323,10 @@
     const scroll = recordPane.scrollTop;
     recordPane.replaceChildren(
       renderFlags() || "",
-      el("section", { class: "group" }, [el("h3", {}, "Document"), fieldsTable("CaseReport", [], "Fields")]),
-      ...(record.patients || []).map((_, p) => patientGroup(p)),
-      el("p", {}, el("button", { type: "button", "data-add-patient": "1" }, "+ add a patient")),
+      el("section", { class: "group" }, [el("h3", {}, "Document"), fieldsTable(shape.root, [], "Fields"),
+        ...parts(shape.root, [], shape.entities)]),
+      ...(shape.entities ? record[shape.entities] || [] : []).map((_, p) => entityGroup(p)),
+      shape.entities ? el("p", {}, el("button", { type: "button", "data-add-patient": "1" }, "+ add a " + shape.entity.toLowerCase())) : "",
     );
     recordPane.scrollTop = scroll;
     refreshMarks();
@@ -338,23 +351,27 @@
 
   // --- what to review first --------------------------------------------------------------
 
-  function triageKey(line) {
-    if (line.patient === null || line.patient === undefined) return [line.field];
+  const plain = (value) => (typeof value === "string" ? value.toLowerCase().split(/\s+/).join(" ").replace(/\.$/, "") : value);
+
+  function triageKey(line) { // the path of a triage line's value in the record being edited
+    const [head, ...rest] = line.field.split(".");
+    if (line.patient === null || line.patient === undefined) return [head, ...rest];
     const p = Array.isArray(line.patients) ? line.patients[0] : line.patient;
-    if (p === null || p === undefined || !record.patients[p]) return null;
-    if (line.field.startsWith("outcome.")) return ["patients", p, "outcome", line.field.slice(8)];
-    if (line.field === "treatments.response") {
-      const agent = (text) => (text === null ? null : text.toLowerCase().split(/\s+/).join(" ").replace(/\.$/, ""));
-      const i = record.patients[p].treatments.findIndex((t) => line.key && t.type === line.key[0] && agent(t.agent) === line.key[1]);
-      return i < 0 ? ["patients", p, "treatments"] : ["patients", p, "treatments", i];
+    const entities = record[shape.entities] || [];
+    if (p === null || p === undefined || !entities[p]) return null;
+    const base = [shape.entities, p];
+    const field = form[shape.entity].find((f) => f.name === head);
+    if (rest.length && field && field.kind === "items") { // a per-key field: the item with the key
+      const i = (entities[p][head] || []).findIndex((item) => line.key && field.keys.every((k, j) => plain(item[k]) === plain(line.key[j])));
+      return i < 0 ? base.concat([head]) : base.concat([head, i]);
     }
-    return ["patients", p, line.field];
+    return base.concat([head, ...rest]);
   }
 
   function findFlags() {
     const found = (doc.disagreements || []).map((line) => {
       const path = triageKey(line);
-      const where = line.patient === null || line.patient === undefined ? "" : "patient " + (line.patient + 1) + " · ";
+      const where = line.patient === null || line.patient === undefined ? "" : shape.entity.toLowerCase() + " " + (line.patient + 1) + " · ";
       const label = where + line.field + (line.key ? " (" + line.key.map(show).join(" ") + ")" : "") +
         (path ? "" : " (a patient this run does not have)");
       return { kind: "disagree", key: path ? keyOf(path) : null, label, detail: "runs disagree: " + line.values.map(show).join(" | ") };
@@ -362,9 +379,10 @@
     for (const span of doc.alignments || []) {
       if (span.status !== "ungrounded" && span.status !== "fuzzy") continue;
       const parts = whereParts(span.where);
-      const at = parts.indexOf("evidence");
+      const at = quoteAt(parts);
       const path = parts.slice(0, at).concat(parts.slice(at + 1)).map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-      const label = span.where.replace(/^patients\[(\d+)\]\./, (_, p) => "patient " + (Number(p) + 1) + " · ");
+      const label = span.where.replace(new RegExp("^" + shape.entities + "\\[(\\d+)\\]\\."),
+        (_, p) => shape.entity.toLowerCase() + " " + (Number(p) + 1) + " · ");
       found.push({ kind: "ungrounded", key: keyOf(path), label,
                    detail: (span.status === "fuzzy" ? "quote only roughly in the text: “" : "quote not in the text: “") + span.quote + "”" });
     }
@@ -475,16 +493,18 @@
       if (Array.isArray(parent)) parent.splice(target[target.length - 1], 1);
       else {
         put(target, Array.isArray(get(target)) ? [] : null);
-        const owner = get(target.slice(0, -1).concat(["evidence"]));
-        if (owner && typeof owner === "object") owner[target[target.length - 1]] = null;
+        for (const name of quoteNames) {
+          const owner = get(target.slice(0, -1).concat([name]));
+          if (owner && typeof owner === "object") owner[target[target.length - 1]] = null;
+        }
       }
       reviewed.add(data.clear);
     } else if (data.add) {
       get(path(data.add)).push(blank(data.model));
     } else if (data.addPatient) {
-      record.patients.push(blank("Patient"));
+      record[shape.entities].push(blank(shape.entity));
     } else if (data.removePatient) {
-      record.patients.splice(Number(data.removePatient), 1);
+      record[shape.entities].splice(Number(data.removePatient), 1);
     } else return;
     rerender();
   }
@@ -511,6 +531,9 @@
   async function start() {
     const [spec, list] = await Promise.all([api("GET", "/api/form"), api("GET", "/api/documents")]);
     form = spec.data;
+    shape = form.$record;
+    quoteNames = new Set(Object.entries(form).filter(([name]) => name !== "$record")
+      .flatMap(([, fields]) => fields.filter((f) => f.kind === "evidence" || f.kind === "quote").map((f) => f.name)));
     docs = list.data.documents;
     renderList();
     document.getElementById("filter").addEventListener("input", (event) => {

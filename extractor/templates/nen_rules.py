@@ -1,7 +1,18 @@
-"""List fields from the text: imaging studies, markers and treatments, one sentence at a time.
+"""The NEN record's own finders for the grounded strategy: its lists and its document kind.
 
-Each item is built from the vocabulary's mentions in one sentence of the case
-(never from background or discussion), with that sentence as its verbatim
+The NEN template's ``Ask`` markers name these by ``module:function``; the
+generic strategy (``extractor.extraction.grounded``) calls them as it calls
+its built-in finders.
+
+**The document kind** (``document_type``, ``reports_nen``, ``n_patients``),
+by the spec's definitions: a case series describes two or more patients
+(labelled cases, "the second case", "two patients"); a case report
+introduces one; a review, editorial or study that introduces none is
+``other``. NEN is reported when the case mentions a neuroendocrine neoplasm.
+
+**The lists**, one sentence at a time. Each item is built from the
+vocabulary's mentions in one sentence of the case (never from background or
+discussion), with that sentence as its verbatim
 evidence:
 
 - imaging: a modality, and the tracer named in the same sentence (a tracer
@@ -20,12 +31,15 @@ evidence:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from functools import lru_cache
 from typing import Any
 
-from extractor.extraction.evidence import Evidence
+from extractor.extraction.entities import introduced, series_count
+from extractor.extraction.evidence import Candidate, Evidence
 from extractor.extraction.finders import negated
 from extractor.extraction.sentences import Sentence
+from extractor.record.markers import Ask
 from extractor.record.vocabulary import Vocabulary
 
 _FINDING = re.compile(
@@ -58,7 +72,7 @@ def _case(evidence: Evidence) -> list[Sentence]:
     return evidence.scoped("case")
 
 
-def imaging(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
+def imaging(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[dict[str, Any]]:
     """One imaging item per (modality, tracer) stated in the case, first sentence kept."""
     items: dict[tuple[str, str | None], dict[str, Any]] = {}
     for sentence in _case(evidence):
@@ -87,7 +101,7 @@ def _finding(text: str) -> str | None:
     return "positive" if _FINDING.search(text) else None
 
 
-def biomarkers(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
+def biomarkers(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[dict[str, Any]]:
     """One marker item per (name, result) stated in the case."""
     items: dict[tuple[str, str], dict[str, Any]] = {}
     for sentence in _case(evidence):
@@ -109,7 +123,7 @@ def biomarkers(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
     return list(items.values())
 
 
-def treatments(evidence: Evidence, vocab: Vocabulary) -> list[dict[str, Any]]:
+def treatments(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[dict[str, Any]]:
     """One treatment per (type, agent) given in the case, in order of first mention."""
     items: dict[tuple[str, str | None], dict[str, Any]] = {}
     typed_with_agent: set[str] = set()
@@ -146,8 +160,48 @@ def _treatment(
     }  # fmt: skip
 
 
-ITEM_FINDERS: dict[str, Callable[[Evidence, Vocabulary], list[dict[str, Any]]]] = {
-    "imaging": imaging,
-    "biomarkers": biomarkers,
-    "treatments": treatments,
-}
+# --- the document kind ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _kind(evidence: Evidence, vocab: Vocabulary) -> tuple[str, bool, int | None]:
+    """``document_type``, ``reports_nen`` and ``n_patients`` of one document, found once."""
+    case = evidence.scoped("case")
+    head = " ".join(s.text for s in evidence.front()[:12])
+    kinds = Counter(m.term.value for m in vocab.find("document_type", head))
+    count = max((series_count(s.text) for s in case), default=0)
+    if kinds["other"] and not (kinds["case_report"] or kinds["case_series"]):
+        kind, n = "other", None  # a study, trial, review or editorial, whatever it counts
+    elif count > 1 or kinds["case_series"]:
+        kind, n = "case_series", max(count, 2)
+    elif introduced(case) or kinds["case_report"]:
+        kind, n = "case_report", 1
+    else:
+        kind, n = "other", None
+    nen = any(
+        not negated(s.text, start, end)
+        for s in case
+        for start, end in vocab.find_cues("reports_nen", s.text)
+    )
+    return kind, kind != "other" and nen, n
+
+
+def _stated(evidence: Evidence, value: Any) -> list[Candidate]:
+    """``value`` as the one candidate, quoted from the document's first sentence."""
+    first = evidence.sentences[0] if evidence.sentences else None
+    return [Candidate(value, 0 if first is None else first.index, "")]
+
+
+def document_type(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """The document's type, by the spec's definitions."""
+    return _stated(evidence, _kind(evidence, vocab)[0])
+
+
+def reports_nen(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """Whether the case is a neuroendocrine neoplasm (never for ``other`` documents)."""
+    return _stated(evidence, _kind(evidence, vocab)[1])
+
+
+def patient_count(evidence: Evidence, ask: Ask, vocab: Vocabulary) -> list[Candidate]:
+    """How many patients the document reports as cases (None for ``other`` documents)."""
+    return _stated(evidence, _kind(evidence, vocab)[2])

@@ -9,7 +9,8 @@ model that forgets a key is asked again.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,7 +21,7 @@ from pydantic import (
 )
 
 from extractor.hashing import canonical_json, sha256_text
-from extractor.record.markers import Ask, Compare
+from extractor.record.markers import Ask, Codes, Compare, Entities, Items, Part, Quotes
 
 DocumentType = Literal["case_report", "case_series", "other"]
 Sex = Literal["male", "female"]
@@ -117,45 +118,48 @@ class OutcomeEvidence(_Evidence):
     follow_up_months: Quote | None = None
 
 
+# How the scorer compares a field (the spec's *How a record is scored*); exact when not said.
+TEXT = Compare("text")
+WITHIN_HALF_A_POINT = Compare("within", absolute=0.5)
+WITHIN_10_PERCENT = Compare("within", relative=0.10)
+QUOTES = Quotes()
+
+
 class Imaging(_Record):
     """One imaging study type the patient had (modality + tracer)."""
 
     modality: Modality
-    tracer: Tracer | None
+    tracer: Annotated[Tracer | None, Codes("tracer")]
     result: ImagingResult | None
-    evidence: Quote | None = None
+    evidence: Annotated[Quote | None, QUOTES] = None
 
 
 class Biomarker(_Record):
     """An immunohistochemistry or circulating marker with a reported result."""
 
-    name: BiomarkerName
+    name: Annotated[BiomarkerName, Codes("biomarker")]
     specimen: Specimen | None
     result: BiomarkerResult | None
-    evidence: Quote | None = None
+    evidence: Annotated[Quote | None, QUOTES] = None
 
 
 class Treatment(_Record):
     """One treatment (one agent of a combination) in order of first use."""
 
     type: TreatmentType
-    agent: str | None = Field(
+    agent: Annotated[str | None, TEXT, Codes("agent")] = Field(
         max_length=80, description="Lower-case generic name; null for surgery."
     )
     detail: str | None = Field(max_length=300)
     cycles: int | None = Field(ge=0)
     response: Response | None
-    evidence: Quote | None = None
+    evidence: Annotated[Quote | None, QUOTES] = None
 
-
-# How the scorer compares a field (the spec's *How a record is scored*); exact when not said.
-TEXT = Compare("text")
-WITHIN_HALF_A_POINT = Compare("within", absolute=0.5)
-WITHIN_10_PERCENT = Compare("within", relative=0.10)
 
 # What the grounded strategy needs of each field (``extractor.record.markers``): where the text
 # may state it and the one question asked when it offers several candidates. Not in the JSON
 # Schema, so no grammar, schema hash or cache key depends on it.
+RULES = "extractor.templates.nen_rules"  # the record's own finders (lists, document kind)
 ASK_STATUS = Ask(
     "mentions",
     "What was the disease status at the last follow-up?",
@@ -194,32 +198,42 @@ ASK_KI67 = Ask("percent", "What is the Ki-67 index in percent?", cue="ki67_perce
 ASK_SYNDROME = Ask(
     "mentions", "Which hormonal syndrome does the patient have?", vocabulary="functional_syndrome"
 )
-ASK_METASTATIC = Ask("metastatic", "Did the tumour metastasise?", cue="metastatic", pick="any_true")
+ASK_METASTATIC = Ask("stated", "Did the tumour metastasise?", cue="metastatic", pick="any_true")
 ASK_METASTASES = Ask(
     "mentions", "Where are the metastases?", vocabulary="metastatic_site", near="metastatic",
     many=True, unlike="primary_site",
 )  # fmt: skip
-ASK_IMAGING = Ask("imaging", "Which imaging studies did the patient have?", vocabulary="modality")
-ASK_MARKERS = Ask("biomarkers", "Which markers were tested?", vocabulary="biomarker")
-ASK_TREATMENTS = Ask("treatments", "Which treatments were given?", vocabulary="treatment_type")
-ASK_TITLE = Ask("title", "Which line is the article's title?", scope="document")
+ASK_IMAGING = Ask(
+    f"{RULES}:imaging", "Which imaging studies did the patient have?", vocabulary="modality"
+)
+ASK_MARKERS = Ask(f"{RULES}:biomarkers", "Which markers were tested?", vocabulary="biomarker")
+ASK_TREATMENTS = Ask(
+    f"{RULES}:treatments", "Which treatments were given?", vocabulary="treatment_type"
+)
+ASK_TITLE = Ask("title", "Which line is the article's title?", scope="document", cue="title",
+               prefer="reports_nen")  # fmt: skip
 ASK_DOI = Ask("doi", "Which is the article's own DOI?", scope="document")
 ASK_JOURNAL = Ask("journal", "In which journal was the article published?", scope="document")
 ASK_YEAR = Ask("year", "In which year was the article published?", scope="document")
 ASK_TYPE = Ask(
-    "document_type",
+    f"{RULES}:document_type",
     "Is this a case report, a case series, or another article?",
     vocabulary="document_type",
     scope="document",
 )
 ASK_NEN = Ask(
-    "reports_nen",
+    f"{RULES}:reports_nen",
     "Does the document report a patient with a neuroendocrine neoplasm?",
     cue="reports_nen",
     scope="document",
 )
-ASK_COUNT = Ask("patient_count", "How many patients does the document report as cases?",
+ASK_COUNT = Ask(f"{RULES}:patient_count", "How many patients does the document report as cases?",
                 scope="document")  # fmt: skip
+
+
+# The questions of the ``sections`` strategy; a patient field without a ``Part`` is asked
+# with the patient's scalars.
+TESTS, COURSE = Part("tests"), Part("course")
 
 
 class Outcome(_Record):
@@ -227,7 +241,7 @@ class Outcome(_Record):
 
     status: Annotated[OutcomeStatus | None, ASK_STATUS]
     follow_up_months: Annotated[float | None, ASK_FOLLOW_UP, WITHIN_10_PERCENT] = Field(ge=0)
-    evidence: OutcomeEvidence = Field(default_factory=OutcomeEvidence)
+    evidence: Annotated[OutcomeEvidence, QUOTES] = Field(default_factory=OutcomeEvidence)
 
 
 class Patient(_Record):
@@ -236,23 +250,65 @@ class Patient(_Record):
     label: Annotated[str | None, ASK_LABEL, TEXT] = Field(max_length=50)
     age_years: Annotated[int | None, ASK_AGE] = Field(ge=0, le=120)
     sex: Annotated[Sex | None, ASK_SEX]
-    primary_site: Annotated[PrimarySite | None, ASK_SITE]
+    primary_site: Annotated[PrimarySite | None, ASK_SITE, Codes("primary_site")]
     primary_site_text: Annotated[ShortText | None, ASK_SITE_TEXT, TEXT]
     differentiation: Annotated[Differentiation | None, ASK_DIFFERENTIATION]
     who_grade: Annotated[WhoGrade | None, ASK_GRADE]
     ki67_percent: Annotated[float | None, ASK_KI67, WITHIN_HALF_A_POINT] = Field(ge=0, le=100)
     functional_syndrome: Annotated[ShortText | None, ASK_SYNDROME, TEXT]
     metastatic: Annotated[bool | None, ASK_METASTATIC]
-    metastatic_sites: Annotated[list[MetastaticSite], ASK_METASTASES] = Field(max_length=20)
-    imaging: Annotated[list[Imaging], ASK_IMAGING] = Field(max_length=20)
-    biomarkers: Annotated[list[Biomarker], ASK_MARKERS] = Field(max_length=20)
-    treatments: Annotated[list[Treatment], ASK_TREATMENTS] = Field(max_length=20)
-    outcome: Outcome
-    evidence: PatientEvidence = Field(default_factory=PatientEvidence)
+    metastatic_sites: Annotated[list[MetastaticSite], ASK_METASTASES, Codes("metastatic_site")] = (
+        Field(max_length=20)
+    )
+    imaging: Annotated[list[Imaging], ASK_IMAGING, Items(keys=("modality", "tracer")), TESTS] = (
+        Field(max_length=20)
+    )
+    biomarkers: Annotated[list[Biomarker], ASK_MARKERS, Items(keys=("name", "result")), TESTS] = (
+        Field(max_length=20)
+    )
+    treatments: Annotated[
+        list[Treatment],
+        ASK_TREATMENTS,
+        Items(keys=("type", "agent"), per_key=("response",)),
+        COURSE,
+    ] = Field(max_length=20)
+    outcome: Annotated[Outcome, COURSE]
+    evidence: Annotated[PatientEvidence, QUOTES] = Field(default_factory=PatientEvidence)
+
+
+def patients_to_ask(document: dict[str, Any]) -> int:
+    """How many patients a document describes, from its document-level fields.
+
+    One for a case report, the stated count for a case series (at least two,
+    at most ten), none for other documents and for documents that report no
+    NEN patient.
+    """
+    kind = document.get("document_type", "other")
+    if kind == "other" or document.get("reports_nen") is False:
+        return 0
+    if kind == "case_report":
+        return 1
+    return max(2, min(document.get("n_patients") or 2, MAX_SERIES))
+
+
+def settle(record: dict[str, Any]) -> None:
+    """What the spec fixes once the patients are filled: a single patient has no label."""
+    if record.get("document_type") == "case_report":
+        record["n_patients"] = 1
+        for patient in record.get("patients", [])[:1]:
+            patient["label"] = None
+    elif record.get("document_type") == "other":
+        record["n_patients"] = None
+
+
+MAX_SERIES = 10  # patients asked for at most in one case series
+PATIENTS = Entities(count=patients_to_ask, settle=settle, counted_by="n_patients")
 
 
 class CaseReport(_Record):
     """The structured record of one published case report."""
+
+    vocabulary_file: ClassVar[Path] = Path(__file__).with_name("nen.toml")
 
     title: Annotated[str | None, ASK_TITLE, Compare("title", similarity=0.9)] = Field(
         max_length=400
@@ -265,7 +321,7 @@ class CaseReport(_Record):
     document_type: Annotated[DocumentType, ASK_TYPE]
     reports_nen: Annotated[bool, ASK_NEN]
     n_patients: Annotated[int | None, ASK_COUNT] = Field(ge=0)
-    patients: list[Patient] = Field(max_length=30)
+    patients: Annotated[list[Patient], PATIENTS] = Field(max_length=30)
 
 
 DOCUMENT_FIELDS: tuple[str, ...] = tuple(
