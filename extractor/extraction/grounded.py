@@ -63,17 +63,23 @@ def choice_model(path: str, options: tuple[str, ...]) -> type[BaseModel]:
 class _Asker:
     """Asks the closed questions of one document, adding up what they cost."""
 
-    def __init__(self, client: ModelClient, prompt: Prompt, evidence: Evidence) -> None:
-        self.client, self.prompt, self.evidence = client, prompt, evidence
+    def __init__(self, client: ModelClient, prompt: Prompt) -> None:
+        self.client, self.prompt = client, prompt
         self.usage, self.attempts = Usage(), 0
         self.sources: dict[str, str] = {}  # each field's mechanism: rule, model or none
 
-    async def choose(self, path: str, ask: Ask, options: dict[str, Candidate]) -> str | None:
-        """The option the model picks for ``path`` (``None`` for ``none``)."""
+    async def choose(
+        self, path: str, ask: Ask, options: dict[str, Candidate], evidence: Evidence
+    ) -> str | None:
+        """The option the model picks for ``path`` (``None`` for ``none``).
+
+        The question quotes the sentences of ``evidence`` (the document, or one
+        patient's part of a case series) that state the options.
+        """
         keys = tuple(options)[:MAX_OPTIONS]
         sentences = sorted({options[key].sentence for key in keys})[:MAX_SENTENCES]
         numbered = "\n".join(
-            f"[{n}] {self.evidence.sentences[i].text}" for n, i in enumerate(sentences, start=1)
+            f"[{n}] {evidence.sentences[i].text}" for n, i in enumerate(sentences, start=1)
         )
         task = fill(self.prompt.tasks.get("choose", _CHOOSE), question=ask.question,
                     options=", ".join(keys))  # fmt: skip
@@ -101,7 +107,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    code_revision = 5  # bump whenever a finder or a marker changes an answer
+    code_revision = 6  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(
@@ -118,7 +124,7 @@ class Grounded:
     ) -> Completion[BaseModel]:
         closed = [(s.start, s.end) for s in sections if s.kind in ("background", "discussion")]
         evidence = Evidence(text, closed=closed)
-        asker = _Asker(client, prompt, evidence)
+        asker = _Asker(client, prompt)
         template, model = self.template, self.template.model
         record = blank_record(model)
         for name, ask in asks(model).items():
@@ -167,7 +173,9 @@ class Grounded:
             chosen = _picked(found, options, ask)
         else:
             sources[path] = "model"
-            chosen = await asker.choose(path, ask, {str(k): c for k, c in options.items()})
+            chosen = await asker.choose(
+                path, ask, {str(k): c for k, c in options.items()}, evidence
+            )
             chosen = next((k for k in options if str(k) == chosen), None)
         if chosen is None:
             return None, None

@@ -6,6 +6,7 @@ Every text here is invented for the test; none comes from the gold set.
 from __future__ import annotations
 
 import asyncio
+import re
 import typing
 from typing import Any
 
@@ -176,3 +177,23 @@ def test_the_documents_own_sections_keep_their_discussion_out_of_patient_fields(
     record = asyncio.run(Grounded(ask_model=False).extract(client, load_prompt(), text, sections))
     (patient,) = record.record.patients
     assert (patient.age_years, patient.sex, patient.primary_site) == (58, "female", "appendix")
+
+
+SERIES = """Two cases of small-bowel neuroendocrine tumour
+
+We report two patients with neuroendocrine tumours.
+Case 1 was a 50-year-old man with an ileal neuroendocrine tumour.
+Case 2 was a 70-year-old woman with a neuroendocrine tumour of the ileum.
+A CT scan of case 2 showed a tumour of the pancreas as well, and the pancreas mass was resected.
+"""
+
+
+def test_a_series_patients_question_quotes_that_patients_own_sentences() -> None:
+    client = FakeClient(default={"answer": "none"})
+    record = run(SERIES, client, ask_model=True).record
+    assert [p.label for p in record.patients] == ["Case 1", "Case 2"]
+    asked = [r for r in client.requests if "primary tumour" in r.messages[-1]["content"]]
+    assert asked, "the second patient's two sites are a question for the model"
+    question = asked[-1].messages[-1]["content"]
+    quoted = re.findall(r"^\[\d+\] (.+)$", question, flags=re.MULTILINE)
+    assert quoted and all("case 2" in line.lower() for line in quoted)
