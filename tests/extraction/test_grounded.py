@@ -196,4 +196,5 @@ def test_a_series_patients_question_quotes_that_patients_own_sentences() -> None
     assert asked, "the second patient's two sites are a question for the model"
     question = asked[-1].messages[-1]["content"]
     quoted = re.findall(r"^\[\d+\] (.+)$", question, flags=re.MULTILINE)
-    assert quoted and all("case 2" in line.lower() for line in quoted)
+    assert quoted
+    assert all("case 2" in line.lower() for line in quoted)
