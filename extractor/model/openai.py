@@ -13,9 +13,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx2
 import openai
 from instructor.core.exceptions import IncompleteOutputException
 from instructor.core.hooks import Hooks
+from openai._models import construct_type
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
@@ -24,7 +26,9 @@ from extractor.errors import ExtractionFailed, ProviderError
 from extractor.model.base import Completion, M, Messages, Usage
 from extractor.model.retry import RetryPolicy, call_with_retries, is_unreachable
 from extractor.model.secrets import redact_url, remember, url_secrets
-from extractor.model.tools import parse, reask, request_body
+from extractor.model.tools import encoded, parse, reask, request_body
+
+LANE_REQUESTS = 16  # requests in flight per HTTP connection pool (see ``OpenAIClient``)
 
 
 class _CallLog:
@@ -123,12 +127,8 @@ class OpenAIClient:
         self.retry = retry or RetryPolicy(
             max_attempts=config.max_retries + 1, initial=config.retry_wait
         )
-        self._openai = openai.AsyncOpenAI(
-            base_url=config.base_url,
-            api_key=config.api_key or "no-key",
-            timeout=config.timeout,
-            max_retries=0,  # retries are ours (extractor.model.retry), not the SDK's
-        )
+        self._lanes: list[openai.AsyncOpenAI] = []
+        self._in_flight: list[int] = []
 
     async def complete(self, messages: Messages, response_model: type[M]) -> Completion[M]:
         """One validated record: transport failures retried, invalid output re-asked."""
@@ -144,9 +144,7 @@ class OpenAIClient:
             for reasks_left in range(self.config.max_reasks, -1, -1):
                 log.hooks.emit_completion_arguments(**request)
                 # Posted as built: the SDK's typed-params walk over the tool schema is skipped.
-                response = await self._openai.post(
-                    "/chat/completions", body=request, cast_to=ChatCompletion
-                )
+                response = await self._post(encoded(request, response_model))
                 log.hooks.emit_completion_response(response)
                 try:
                     return parse(response, response_model)  # the plain model, validated
@@ -181,9 +179,41 @@ class OpenAIClient:
         self.answered = True
         return result
 
+    async def _post(self, body: bytes) -> ChatCompletion:
+        """One chat completion through the least busy lane (a new one when all are full)."""
+        lane = min(range(len(self._lanes)), key=self._in_flight.__getitem__, default=None)
+        if lane is None or self._in_flight[lane] >= LANE_REQUESTS:
+            lane = self._open_lane()
+        self._in_flight[lane] += 1
+        try:
+            raw = await self._lanes[lane].post(
+                "/chat/completions", content=body, cast_to=httpx2.Response
+            )
+        finally:
+            self._in_flight[lane] -= 1
+        try:
+            return ChatCompletion.model_validate_json(raw.content)
+        except ValidationError:  # a lenient server's answer: the SDK's forgiving builder
+            built = construct_type(type_=ChatCompletion, value=raw.json())
+            assert isinstance(built, ChatCompletion)
+            return built
+
+    def _open_lane(self) -> int:
+        self._lanes.append(
+            openai.AsyncOpenAI(
+                base_url=self.config.base_url,
+                api_key=self.config.api_key or "no-key",
+                timeout=self.config.timeout,
+                max_retries=0,  # retries are ours (extractor.model.retry), not the SDK's
+            )
+        )
+        self._in_flight.append(0)
+        return len(self._lanes) - 1
+
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._openai.close()
+        """Close the HTTP connection pools."""
+        for lane in self._lanes:
+            await lane.close()
 
     async def __aenter__(self) -> OpenAIClient:
         return self

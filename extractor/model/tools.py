@@ -11,6 +11,7 @@ answer the way Instructor does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -55,6 +56,29 @@ def request_body(
         "max_tokens": max_tokens,
         **tool_kwargs(response_model),
     }
+
+
+def encoded(request: Mapping[str, Any], response_model: type[BaseModel]) -> bytes:
+    """``request`` as the JSON bytes posted, its tool part encoded once per response model.
+
+    The bytes are those the SDK would write (compact separators, UTF-8), so
+    the request is the same; only the tool schema, most of its size, is not
+    encoded again for every document.
+    """
+    tools = tool_kwargs(response_model)
+    if request.get("tools") is not tools["tools"] or list(request)[-2:] != ["tools", "tool_choice"]:
+        return _dumps(request)  # a re-ask, or a body built elsewhere: encoded whole
+    rest = {key: value for key, value in request.items() if key not in tools}
+    return _dumps(rest)[:-1] + b"," + _encoded_tools(response_model) + b"}"
+
+
+@cache
+def _encoded_tools(response_model: type[BaseModel]) -> bytes:
+    return _dumps(dict(tool_kwargs(response_model)))[1:-1]
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def reask(request: dict[str, Any], response: Any, error: Exception) -> dict[str, Any]:
