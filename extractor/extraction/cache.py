@@ -30,23 +30,19 @@ def cache_key(
     model: str,
     endpoint: str,
     prompt_text: str,
-    schema: dict[str, Any],
+    schema: dict[str, Any] | str,
     document_sha256: str,
     params: dict[str, Any],
 ) -> str:
-    """The cache key of one extraction: sha256 of canonical JSON of its inputs."""
-    return sha256_text(
-        canonical_json(
-            {
-                "model": model,
-                "endpoint": endpoint,
-                "prompt": prompt_text,
-                "schema": schema,
-                "document": document_sha256,
-                "params": params,
-            }
-        )
-    )
+    """The cache key of one extraction: sha256 of canonical JSON of its inputs.
+
+    ``schema`` may be given as its canonical JSON already (a run encodes its
+    schema once, not for every document); the key is the same.
+    """
+    rest = {"model": model, "endpoint": endpoint, "prompt": prompt_text,
+            "document": document_sha256, "params": params}  # fmt: skip
+    encoded = schema if isinstance(schema, str) else canonical_json(schema)
+    return sha256_text(canonical_json(rest)[:-1] + ',"schema":' + encoded + "}")  # sorts last
 
 
 @dataclass(frozen=True)

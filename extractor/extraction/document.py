@@ -26,6 +26,7 @@ from extractor.extraction.limits import RateLimiter
 from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.extraction.strategies import Strategy
 from extractor.extraction.strategies import strategy as make_strategy
+from extractor.hashing import canonical_json
 from extractor.io.documents import Document
 from extractor.io.metadata import metadata_fields
 from extractor.io.runfile import Provenance, ResultLine
@@ -118,7 +119,7 @@ class DocumentExtractor:
         self.grounded_only = grounded_only
         self.use_metadata = use_metadata
         self.chunk_chars = chunk_chars
-        self._schema = self.template.schema
+        self._schema = canonical_json(self.template.schema)  # encoded once for every cache key
         self._schema_sha256 = self.template.sha256
 
     @classmethod

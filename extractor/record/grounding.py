@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel
@@ -33,6 +33,7 @@ Status = Literal["exact", "normalised", "fuzzy", "ungrounded"]
 FUZZY_SCORE = 85.0  # rapidfuzz's 0-100 similarity of the quote to its best window
 MIN_FUZZY_CHARS = 12  # shorter quotes match too much by chance
 _HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\r?\n\s*(?=\w)")
+_WORD = re.compile(r"\S+")
 
 
 def normalise(text: str) -> str:
@@ -77,22 +78,45 @@ class Aligner:
         self.text = text
 
     @cached_property
-    def _normalised(self) -> tuple[str, list[int]]:
-        """``normalise(text)`` and, for each of its characters, the offset it came from."""
+    def _haystack(self) -> str:
+        """``normalise(text)``: the text every quote that is not verbatim is searched in.
+
+        A document that holds NUL characters or whose lower case is longer
+        takes the word-by-word build; any other is normalised at C speed.
+        """
         text = self.text
-        chars: list[str] = []
+        if "\x00" in text or len(text.lower()) != len(text):
+            return self._normalised[0]
+        return normalise(text)
+
+    @cached_property
+    def _normalised(self) -> tuple[str, list[int]]:
+        """``normalise(text)`` and, for each of its characters, the offset it came from.
+
+        Word by word: a word's characters map to its own offsets, a space to
+        the end of the word before it; the characters of a line-end
+        hyphenation (masked as NUL) are dropped. A character whose lower case
+        is longer ("İ") maps each of its characters to its own offset.
+        """
+        text = self.text
+        masked = _HYPHEN_BREAK.sub(lambda m: "\x00" * len(m[0]), text)
+        lower = text.lower() if len(text.lower()) == len(text) else None
+        words: list[str] = []
         offsets: list[int] = []
         position = 0
-        for match in re.finditer(r"\S+", _HYPHEN_BREAK.sub(lambda m: "\x00" * len(m[0]), text)):
-            if chars:
-                chars.append(" ")
+        for match in _WORD.finditer(masked):
+            start, end = match.span()
+            if words:
                 offsets.append(position)
-            for index in range(match.start(), match.end()):
-                if text[index] != "\x00" and match.string[index] != "\x00":
-                    chars.append(text[index].lower())
-                    offsets.append(index)
-            position = match.end()
-        return "".join(chars), offsets
+            if lower is not None and "\x00" not in match[0]:
+                words.append(lower[start:end])  # the common case: one slice, one range
+                offsets.extend(range(start, end))
+            else:
+                kept = [(i, text[i].lower()) for i in range(start, end) if masked[i] != "\x00"]
+                words.append("".join(low for _, low in kept))
+                offsets.extend(i for i, low in kept for _ in low)
+            position = end
+        return " ".join(words), offsets
 
     def align(self, quote: str, where: str = "") -> Alignment:
         """Locate ``quote``: exact, normalised, fuzzy, or ungrounded."""
@@ -101,10 +125,11 @@ class Aligner:
         start = self.text.find(quote)
         if start >= 0:
             return Alignment(where, "exact", start, start + len(quote))
-        haystack, offsets = self._normalised
+        haystack = self._haystack  # offsets are built only for a quote that is found
         needle = normalise(quote)
         found = haystack.find(needle)
         if found >= 0:
+            offsets = self._normalised[1]
             end = offsets[found + len(needle) - 1] + 1
             return Alignment(where, "normalised", offsets[found], end)
         if len(needle) < MIN_FUZZY_CHARS or not haystack:
@@ -112,6 +137,7 @@ class Aligner:
         best = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=FUZZY_SCORE)
         if best is None or best.dest_end <= best.dest_start:
             return Alignment(where, "ungrounded")
+        offsets = self._normalised[1]
         return Alignment(where, "fuzzy", offsets[best.dest_start], offsets[best.dest_end - 1] + 1)
 
     def grounded(self, quote: str | None) -> bool:
@@ -119,7 +145,7 @@ class Aligner:
         if quote is None:
             return False
         needle = normalise(quote)
-        return bool(needle) and needle in self._normalised[0]
+        return bool(needle) and needle in self._haystack
 
 
 def align(quote: str, text: str, where: str = "") -> Alignment:
@@ -205,7 +231,17 @@ def _kept(item: BaseModel, aligner: Aligner) -> bool:
 
 
 def _is_quotes(model: type[BaseModel], name: str) -> bool:
-    return any(isinstance(marker, Quotes) for marker in model.model_fields[name].metadata)
+    return name in _quote_fields(model)
+
+
+@cache
+def _quote_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` marked ``Quotes`` (read once per model)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if any(isinstance(marker, Quotes) for marker in info.metadata)
+    )
 
 
 def _quote_items(value: Any) -> list[tuple[str, str]]:
