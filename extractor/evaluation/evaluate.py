@@ -41,11 +41,18 @@ def read_run(path: Path, template: Template | None = None) -> RunRecords:
     Records are read as ``template``'s (by default the NEN record). Error
     messages are masked (``extractor.model.secrets``), since results are committed.
     """
-    model = (template or default_template()).model
+    template = template or default_template()
+    model = template.model
     records: dict[str, BaseModel] = {}
     failed: dict[str, str] = {}
     provenance: list[dict[str, Any]] = []
     for line in latest_lines(path):  # a torn last line (a killed run) is skipped
+        made_as = line.provenance.record
+        if made_as and made_as != template.name:
+            raise InputError(
+                f"{path}: its records are {made_as}, not {template.name}; "
+                "give the run of this record, or the matching --record or gold set"
+            )
         if line.record is not None:
             try:
                 records[line.doc_id] = model.model_validate(line.record)

@@ -10,7 +10,7 @@ import pytest
 from extractor.errors import InputError
 from extractor.evaluation.evaluate import default_result_path, evaluate, read_run, write_result
 from extractor.evaluation.gold import load_gold
-from tests.conftest import GOLD
+from tests.conftest import GOLD, REPO
 
 
 def write_run(path: Path, lines: list[dict[str, object]]) -> Path:
@@ -76,3 +76,14 @@ def test_a_broken_run_line_is_a_clear_error(tmp_path: Path) -> None:
         read_run(path)
     path.write_text('{"doc_id": "x", "record": null}\n{"doc_id": "y", "rec')  # killed mid-write
     assert list(read_run(path).failed) == ["x"]
+
+
+def test_a_run_of_another_record_is_refused_by_name(tmp_path: Path) -> None:
+    run = tmp_path / "case.jsonl"
+    line = {"doc_id": "a", "record": {"cases": []},
+            "provenance": {"record": "extractor.templates.case:CaseRecord"}}  # fmt: skip
+    run.write_text(json.dumps(line) + "\n")
+    with pytest.raises(InputError, match=r"its records are extractor\.templates\.case:CaseRecord, "
+                                         r"not extractor\.templates\.nen:CaseReport"):  # fmt: skip
+        read_run(run)
+    assert list(read_run(run, load_gold(REPO / "gold-case").template).records) == ["a"]
