@@ -25,7 +25,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, create_model
 
@@ -38,8 +38,15 @@ from extractor.extraction.prompts import Prompt, fill
 from extractor.hashing import canonical_json, sha256_text
 from extractor.io.sections import Section
 from extractor.model.base import Completion, ModelClient, Usage
-from extractor.record.markers import Ask, Items, Quotes, asks
-from extractor.record.template import Template, blank_record, default_template, item_model, model_of
+from extractor.record.markers import Ask, asks, quote_fields
+from extractor.record.template import (
+    Template,
+    blank_record,
+    default_template,
+    item_model,
+    list_field,
+    model_of,
+)
 from extractor.record.vocabulary import Vocabulary
 
 NONE = "none"
@@ -244,27 +251,22 @@ def _items(model: type[BaseModel], name: str, found: list[Any]) -> list[dict[str
     """
     if not found or not isinstance(found[0], Candidate):
         return found
-    item = item_model(model.model_fields[name].annotation)
-    assert item is not None
-    declared = next((m for m in model.model_fields[name].metadata if isinstance(m, Items)), None)
-    quote = next((n for n, i in item.model_fields.items()
-                  if any(isinstance(m, Quotes) for m in i.metadata)), None)  # fmt: skip
-    key = (declared.keys if declared and declared.keys else
-           tuple(n for n in item.model_fields if n != quote))[0]  # fmt: skip
+    spec = list_field(model, name)
+    assert spec.item is not None
     items: dict[str, dict[str, Any]] = {}
     for candidate in found:
-        made = {**blank_record(item), key: candidate.value}
-        if quote is not None:
-            made[quote] = candidate.quote
+        made = {**blank_record(spec.item), spec.keys[0]: candidate.value}
+        if spec.quote is not None:
+            made[spec.quote] = candidate.quote
         items.setdefault(" ".join(str(candidate.value).casefold().split()), made)
     return list(items.values())
 
 
 def _quote_map(model: type[BaseModel]) -> str | None:
     """The field of ``model`` that maps its fields to their quotes, if it has one."""
-    for name, info in model.model_fields.items():
-        quoted = any(isinstance(m, Quotes) for m in info.metadata)
-        if quoted and (model_of(info.annotation) is not None or "dict" in str(info.annotation)):
+    for name in quote_fields(model):
+        annotation = model.model_fields[name].annotation
+        if model_of(annotation) is not None or get_origin(annotation) is dict:
             return name
     return None
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from rapidfuzz import fuzz
 
-from extractor.record.markers import Quotes
+from extractor.record.markers import quote_fields
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -231,17 +231,7 @@ def _kept(item: BaseModel, aligner: Aligner) -> bool:
 
 
 def _is_quotes(model: type[BaseModel], name: str) -> bool:
-    return name in _quote_fields(model)
-
-
-@cache
-def _quote_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` marked ``Quotes`` (read once per model)."""
-    return frozenset(
-        name
-        for name, info in model.model_fields.items()
-        if any(isinstance(marker, Quotes) for marker in info.metadata)
-    )
+    return name in quote_fields(model)
 
 
 def _quote_items(value: Any) -> list[tuple[str, str]]:

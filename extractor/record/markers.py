@@ -151,6 +151,16 @@ def compares(model: type[BaseModel]) -> dict[str, Compare]:
 
 
 @cache
+def quote_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` marked ``Quotes``, in field order."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if any(isinstance(item, Quotes) for item in info.metadata)
+    )
+
+
+@cache
 def asks(model: type[BaseModel]) -> dict[str, Ask]:
     """The ``Ask`` markers of ``model``'s fields, by field name, in field order."""
     found: dict[str, Ask] = {}

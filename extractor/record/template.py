@@ -36,7 +36,14 @@ from pydantic import BaseModel
 from extractor.config import DEFAULT_RECORD
 from extractor.errors import TemplateError
 from extractor.hashing import canonical_json, sha256_text
-from extractor.record.markers import ComparatorName, Compare, Entities, Items, Quotes
+from extractor.record.markers import (
+    ComparatorName,
+    Compare,
+    Entities,
+    Items,
+    Quotes,
+    quote_fields,
+)
 from extractor.record.vocabulary import EMPTY_VOCABULARY, Vocabulary, vocabulary
 
 
@@ -147,7 +154,7 @@ def _template(model: type[BaseModel]) -> Template:
     return Template(model, name, _level(model, skip=entity_name), entity_name, entity, rules)
 
 
-def _level(model: type[BaseModel], skip: str | None = None, prefix: str = "") -> Level:
+def _level(model: type[BaseModel], skip: str | None = None) -> Level:
     scalars: list[str] = []
     lists: list[ListField] = []
     nested: list[str] = []
@@ -165,13 +172,10 @@ def _level(model: type[BaseModel], skip: str | None = None, prefix: str = "") ->
                 )
             quotes = name
             continue
-        item = item_model(info.annotation)
-        if item is not None:
-            lists.append(_list_field(name, item, info.metadata, where))
-        elif get_origin(info.annotation) is list:
-            lists.append(ListField(name, None))
+        if get_origin(info.annotation) is list:
+            lists.append(list_field(model, name))
         elif model_of(info.annotation) is not None:
-            inner = _level(model_of(info.annotation), prefix=f"{prefix}{name}.")  # type: ignore[arg-type]
+            inner = _level(model_of(info.annotation))  # type: ignore[arg-type]
             if inner.lists or inner.nested:
                 raise TemplateError(f"{where}: a nested model may hold only scalar fields")
             nested.extend(f"{name}.{path}" for path in inner.scalars)
@@ -185,10 +189,7 @@ def _level(model: type[BaseModel], skip: str | None = None, prefix: str = "") ->
 
 def _list_field(name: str, item: type[BaseModel], metadata: list[Any], where: str) -> ListField:
     declared = next((m for m in metadata if isinstance(m, Items)), Items())
-    quote = next(
-        (n for n, i in item.model_fields.items() if any(isinstance(m, Quotes) for m in i.metadata)),
-        None,
-    )
+    quote = next(iter(quote_fields(item)), None)
     keys = declared.keys or tuple(n for n in item.model_fields if n != quote)
     for key in (*keys, *declared.per_key):
         if key not in item.model_fields:
@@ -263,6 +264,16 @@ def blank_record(model: type[BaseModel]) -> dict[str, Any]:
 
 
 # --- loading -------------------------------------------------------------------------------
+
+
+@cache
+def list_field(model: type[BaseModel], name: str) -> ListField:
+    """The list field ``name`` of ``model`` (a list of values or of models), as scored."""
+    info = model.model_fields[name]
+    item = item_model(info.annotation)
+    if item is None:
+        return ListField(name, None)
+    return _list_field(name, item, info.metadata, _where(model, name))
 
 
 def load_template(ref: str) -> Template:

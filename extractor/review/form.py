@@ -18,7 +18,7 @@ from typing import Any, get_origin
 
 from pydantic import BaseModel
 
-from extractor.record.markers import Quotes
+from extractor.record.markers import quote_fields
 from extractor.record.template import Template, item_model, model_of
 
 Field = dict[str, Any]
@@ -67,7 +67,7 @@ def _quote_fields(model: type[BaseModel]) -> dict[str, dict[str, Field]]:
         mine: dict[str, Field] = {}
         for name, info in current.model_fields.items():
             inner = item_model(info.annotation) or model_of(info.annotation)
-            if any(isinstance(m, Quotes) for m in info.metadata):
+            if name in quote_fields(current):
                 if inner is not None:
                     mine[name] = {"kind": "evidence", "model": inner.__name__}
                 elif get_origin(info.annotation) is dict:
