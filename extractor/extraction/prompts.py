@@ -59,10 +59,12 @@ class Prompt:
     ) -> list[dict[str, str]]:
         """The chat messages for one document (and one task of a multi-call strategy).
 
-        ``default`` is the task's text when the prompt has no file for it.
+        ``default`` is the task's text when the prompt has no file for it (a
+        prompt without a ``{{ task }}`` slot has nowhere to put it: an error).
         """
-        missing = task not in self.tasks and (task != "whole" or _TASK_SLOT.search(self.user))
-        if missing and default is None:
+        slot = _TASK_SLOT.search(self.user) is not None
+        missing = task not in self.tasks and (task != "whole" or slot)
+        if missing and (default is None or not slot):  # a default needs a {{ task }} to go in
             raise ConfigError(f"prompt {self.name!r} has no tasks/{task}.md")
         user = fill(self.user, document=document_text, task=self.tasks.get(task, default or ""))
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

@@ -141,10 +141,15 @@ class Sections:
         self, client: ModelClient, prompt: Prompt, text: str, sections: SectionList = ()
     ) -> Completion[BaseModel]:
         template = self.template
-        calls: list[Completion[Any]] = [
-            await client.complete(prompt.messages(text, "bibliographic"), document_model(template))
-        ]
-        record: dict[str, Any] = calls[0].record.model_dump()
+        calls: list[Completion[Any]] = []
+        record: dict[str, Any] = {}
+        document = document_model(template)
+        if document.model_fields:  # a record of entities alone has no first question
+            task = prompt.messages(
+                text, "bibliographic", default=_task(tuple(document.model_fields))
+            )
+            calls.append(await client.complete(task, document))
+            record = calls[0].record.model_dump()
         rules, name = template.rules, template.entities
         count = None if rules is None or rules.count is None else rules.count(record)
         entities: list[dict[str, Any]] = []
@@ -171,7 +176,7 @@ class Sections:
 
 def _task(fields: tuple[str, ...]) -> str:
     """The question of a part the prompt has no task file for."""
-    return f"Fill these fields for every one of them: {', '.join(fields)}."
+    return f"Fill these fields from the document: {', '.join(fields)}."
 
 
 def strategy(name: str, template: Template | None = None) -> Strategy:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from extractor.errors import ConfigError
 from extractor.extraction.prompts import load_prompt
 from extractor.extraction.strategies import Sections, Whole, document_model, part_model, strategy
-from extractor.record.template import default_template
+from extractor.record.template import default_template, load_template
 from extractor.templates.nen import CaseReport
 from extractor.testing import FakeClient
 from tests.conftest import minimal_record
@@ -103,3 +103,21 @@ def test_sections_fix_what_the_spec_fixes_for_a_case_report() -> None:
     record = run(Sections(), client).record
     assert record.n_patients == 1
     assert record.patients[0].label is None
+
+
+def test_sections_asks_a_record_of_entities_alone_one_question_per_part() -> None:
+    """No document fields: no first question; a prompt without the part's task file works."""
+
+    template = load_template("extractor.templates.case:CaseRecord")
+    answer = {"cases": [{"label": None, "age": 40, "sex": "female", "country": None,
+                         "diagnosis": "a tumour", "treatments": [], "evidence": {}}]}  # fmt: skip
+    client = FakeClient(default=answer)
+    record = asyncio.run(
+        Sections(template).extract(client, load_prompt("generic"), "A 40-year-old woman.")
+    ).record
+    assert len(client.requests) == 1  # no document-level question: the record has none
+    assert (
+        "Fill these fields from the document: label, age, sex"
+        in (client.requests[0].messages[-1]["content"])
+    )
+    assert record.model_dump()["cases"][0]["age"] == 40
