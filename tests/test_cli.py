@@ -240,3 +240,28 @@ def test_a_pubmed_export_of_n_articles_gives_n_lines(runner: CliRunner, tmp_path
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(line["doc_id"] for line in lines) == sorted(expected["pmids"])  # any order
+
+
+def test_a_template_with_a_mistake_stops_extract_at_start_naming_the_field(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    template = tmp_path / "bad.py"
+    template.write_text(
+        "from typing import Annotated\n"
+        "from pydantic import BaseModel\n"
+        "from extractor.record.markers import Items\n\n"
+        "class Drug(BaseModel):\n"
+        "    name: str\n\n"
+        "class Record(BaseModel):\n"
+        '    drugs: Annotated[list[Drug], Items(keys=("agent",))]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    with stub_server(minimal_record()) as (url, state):
+        args = [*extract_args(out, url, tmp_path / "cache"), "--record", f"{template}:Record"]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "Record.drugs: Items names 'agent', which Drug does not have" in " ".join(
+        result.output.split()
+    )
+    assert state.requests == []  # nothing was asked

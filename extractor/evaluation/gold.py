@@ -55,15 +55,17 @@ def _layout(directory: Path) -> tuple[Path, Path]:
 def gold_template(directory: Path, record: str | None = None) -> Template:
     """The template the labels at ``directory`` follow (``record``: the one the user named).
 
-    ``GoldSetError`` when the user names another template than the gold set declares.
+    A folder's ``record.toml`` says it; without one, the record the user named,
+    else the NEN record. ``GoldSetError`` when the user names another template
+    than the folder declares.
     """
-    declared = DEFAULT_RECORD
     path = directory / "record.toml"
-    if path.is_file():
-        try:
-            declared = str(tomllib.loads(path.read_text(encoding="utf-8"))["record"])
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError) as e:
-            raise GoldSetError(f'{path}: wants one line record = "module:Model" ({e})') from e
+    if not path.is_file():
+        return load_template(record or DEFAULT_RECORD)
+    try:
+        declared = str(tomllib.loads(path.read_text(encoding="utf-8"))["record"])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError) as e:
+        raise GoldSetError(f'{path}: wants one line record = "module:Model" ({e})') from e
     template = load_template(declared)
     if record is not None and load_template(record).model is not template.model:
         raise GoldSetError(

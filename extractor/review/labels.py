@@ -80,6 +80,9 @@ class GoldFolder:
         try:
             self.docs.mkdir(parents=True, exist_ok=True)
             self.labels.mkdir(parents=True, exist_ok=True)
+            declared = directory / "record.toml"
+            if self.template is not default_template() and not declared.exists():
+                declared.write_text(f'record = "{self.template.name}"\n', encoding="utf-8")
         except OSError as e:
             raise InputError(f"{directory}: cannot create the gold folder: {e}") from e
         self.audit = directory / "audit.jsonl"
