@@ -8,13 +8,14 @@ code path serves OpenAI, any OpenAI-compatible URL and the embedded server.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx2
 import openai
+import openai._base_client
 from instructor.core.exceptions import IncompleteOutputException
 from instructor.core.hooks import Hooks
 from openai._models import construct_type
@@ -29,6 +30,11 @@ from extractor.model.secrets import redact_url, remember, url_secrets
 from extractor.model.tools import encoded, parse, reask, request_body
 
 LANE_REQUESTS = 16  # requests in flight per HTTP connection pool (see ``OpenAIClient``)
+# The SDK's own HTTP library (httpx2 since openai 3, httpx before), whose raw responses it hands
+# back as they are; and whether its ``post`` takes the body as bytes (``content``).
+_SDK: Any = openai._base_client
+_SDK_HTTP: Any = getattr(_SDK, "httpx2", None) or _SDK.httpx
+_POSTS_BYTES = "content" in inspect.signature(openai.AsyncOpenAI.post).parameters
 
 
 class _CallLog:
@@ -144,7 +150,8 @@ class OpenAIClient:
             for reasks_left in range(self.config.max_reasks, -1, -1):
                 log.hooks.emit_completion_arguments(**request)
                 # Posted as built: the SDK's typed-params walk over the tool schema is skipped.
-                response = await self._post(encoded(request, response_model))
+                body = encoded(request, response_model) if _POSTS_BYTES else request
+                response = await self._post(body)
                 log.hooks.emit_completion_response(response)
                 try:
                     return parse(response, response_model)  # the plain model, validated
@@ -179,7 +186,7 @@ class OpenAIClient:
         self.answered = True
         return result
 
-    async def _post(self, body: bytes) -> ChatCompletion:
+    async def _post(self, body: bytes | dict[str, Any]) -> ChatCompletion:
         """One chat completion through the least busy lane (a new one when all are full)."""
         lane = min(range(len(self._lanes)), key=self._in_flight.__getitem__, default=None)
         if lane is None or self._in_flight[lane] >= LANE_REQUESTS:
@@ -187,8 +194,9 @@ class OpenAIClient:
         self._in_flight[lane] += 1
         try:
             raw = await self._lanes[lane].post(
-                "/chat/completions", content=body, cast_to=httpx2.Response
-            )
+                "/chat/completions", cast_to=_SDK_HTTP.Response,
+                **({"content": body} if isinstance(body, bytes) else {"body": body}),
+            )  # fmt: skip
         finally:
             self._in_flight[lane] -= 1
         try:

@@ -72,3 +72,18 @@ def test_an_answer_a_strict_reader_refuses_is_read_leniently(
     with stub_server(minimal_record()) as (url, _):
         assert asyncio.run(run(url)).record.title == "A case"
     assert len(built) == 1  # pydantic-core refused it; the SDK's forgiving builder read it
+
+
+def test_an_sdk_without_byte_bodies_is_given_the_request_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(client_module, "_POSTS_BYTES", False)  # as openai before 3 had it
+
+    async def run(url: str) -> Any:
+        async with OpenAIClient(ModelConfig(model="stub", base_url=url)) as client:
+            return await client.complete(MESSAGES, CaseReport)
+
+    with stub_server(minimal_record()) as (url, state):
+        assert asyncio.run(run(url)).record.title == "A case"
+    sent = state.requests[0][1]
+    assert sent == request_body("stub", MESSAGES, CaseReport, temperature=0.0, max_tokens=2048)
