@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from extractor.extraction.evidence import Evidence
 from extractor.extraction.sentences import Sentence
@@ -29,6 +30,7 @@ _COUNT = re.compile(
     r"(?:cases|patients)\b(?!\s+(?:of|with|who|have|had|were|reported))",
     re.IGNORECASE,
 )
+_EVERY = re.compile(r"\b(?:both|all|each\s+of\s+the)\s+(?:\w+\s+)?(?:patients|cases)\b", re.I)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ORDINAL = re.compile(
@@ -61,26 +63,51 @@ def entity_count(evidence: Evidence) -> int:
     return count if count > 1 else int(introduced(case))
 
 
-def blocks(evidence: Evidence, count: int) -> list[tuple[str | None, Evidence]]:
+class Block(NamedTuple):
+    """One patient to fill: its label and the words that name it, and the text about it."""
+
+    label: str | None
+    evidence: Evidence
+    named: str | None = None  # the phrase of the text that names it ("the second case")
+
+
+def blocks(evidence: Evidence, count: int) -> list[Block]:
     """The patients to fill, each with its label and the evidence that describes it.
 
     One patient reads the whole document, unlabelled; a series is cut where
-    the case names its next patient ("Case 2", "the second patient").
+    the case names its next patient ("Case 2", "the second patient"), inside
+    a sentence too ("in the first case, …, and in the second case, …"). A
+    sentence about all of them ("both patients were treated with …") belongs
+    to each.
     """
     if count <= 0:
         return []
     if count == 1:
-        return [(None, evidence)]
+        return [Block(None, evidence)]
     found: dict[int, tuple[str, list[str]]] = {}
+    named: dict[int, str] = {}
     current: int | None = None
     for sentence in evidence.scoped("case"):
-        match = _ORDINAL.search(sentence.text)
-        if match:
-            current = _ordinal(match)
+        text, start = sentence.text, 0
+        if found and _EVERY.search(text) and not _ORDINAL.search(text):
+            for _, texts in found.values():  # "both patients were treated with ...": each of them
+                texts.append(text)
+            continue
+        for match in _ORDINAL.finditer(text):
+            number = _ordinal(match)
+            if number == current:
+                continue
+            if current is not None and match.start() > start:
+                found[current][1].append(text[start : match.start()].strip())
+            current, start = number, match.start()
             found.setdefault(current, (_label(match), []))
-        if current is not None:
-            found[current][1].append(sentence.text)
-    return [(label, Evidence("\n\n".join(texts))) for _, (label, texts) in sorted(found.items())]
+            named.setdefault(current, match.group(0).strip())
+        if current is not None and text[start:].strip():
+            found[current][1].append(text[start:].strip())
+    return [
+        Block(label, Evidence("\n\n".join(texts)), named[number])
+        for number, (label, texts) in sorted(found.items())
+    ]
 
 
 def _ordinal(match: re.Match[str]) -> int:

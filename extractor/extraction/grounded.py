@@ -114,7 +114,7 @@ class Grounded:
     """Each field from the sentences that state it; the model chooses among candidates."""
 
     name: StrategyName = "grounded"
-    code_revision = 6  # bump whenever a finder or a marker changes an answer
+    code_revision = 7  # bump whenever a finder or a marker changes an answer
     splits = False  # each question quotes a few sentences, never the whole text
 
     def __init__(
@@ -143,10 +143,17 @@ class Grounded:
                 count = entity_count(evidence)
             else:
                 count = rules.count(record)
-            entity = template.entity.model
+            entity, path = template.entity.model, template.entities
             record[template.entities] = [
-                await self._entity(f"{template.entities}[{n}]", entity, part, asker, label=label)
-                for n, (label, part) in enumerate(blocks(evidence, count))
+                await self._entity(
+                    f"{path}[{n}]",
+                    entity,
+                    block.evidence,
+                    asker,
+                    label=block.label,
+                    named=block.named,
+                )
+                for n, block in enumerate(blocks(evidence, count))
             ]
         return Completion(
             record=model.model_validate(record),
@@ -202,8 +209,13 @@ class Grounded:
         asker: _Asker,
         *,
         label: str | None = None,
+        named: str | None = None,
     ) -> dict[str, Any]:
-        """One entity (or nested model) of ``model``, its quotes in its ``Quotes`` map."""
+        """One entity (or nested model) of ``model``, its quotes in its ``Quotes`` map.
+
+        ``label`` is the entity's label in a series and ``named`` the words of
+        the text that name it, its label's quote.
+        """
         entity, sources = blank_record(model), asker.sources
         quotes = _quote_map(model)
         if quotes is not None:
@@ -214,6 +226,8 @@ class Grounded:
             if self.finders[(model, name)] is None:  # the entity's label, from the document
                 entity[name] = label
                 sources[where] = "rule"
+                if quotes is not None and label is not None and named is not None:
+                    entity[quotes][name] = named  # the words that name it: "the second case"
                 continue
             if item_model(annotation) is not None:
                 entity[name] = _items(model, name, self._find(model, name, ask, evidence))
