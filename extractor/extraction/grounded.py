@@ -46,6 +46,7 @@ from extractor.record.template import (
     item_model,
     list_field,
     model_of,
+    models_in,
 )
 from extractor.record.vocabulary import Vocabulary
 
@@ -296,12 +297,7 @@ def _finders(
     """
     found: dict[tuple[type[BaseModel], str], FinderFunction | None] = {}
     kinds = set(vocab.kinds())
-    todo, seen = [model], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for current in models_in(model):
         for name, ask in asks(current).items():
             where = f"{current.__name__}.{name}"
             found[(current, name)] = _finder(ask.finder, where)
@@ -310,10 +306,6 @@ def _finders(
                     f"{where}: the vocabulary has no kind {ask.vocabulary!r} "
                     f"(it has {', '.join(sorted(kinds)) or 'none'})"
                 )
-        for info in current.model_fields.values():
-            inner = item_model(info.annotation) or model_of(info.annotation)
-            if inner is not None:
-                todo.append(inner)
     return found
 
 
@@ -338,18 +330,11 @@ def _finder(name: str, where: str) -> FinderFunction | None:
 @cache
 def _asks_sha256(model: type[BaseModel]) -> str:
     """A hash of every ``Ask`` marker of ``model`` and its nested models."""
-    markers: dict[str, Any] = {}
-    todo, seen = [model], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        markers.update({f"{current.__name__}.{n}": repr(a) for n, a in asks(current).items()})
-        for info in current.model_fields.values():
-            inner = item_model(info.annotation) or model_of(info.annotation)
-            if inner is not None:
-                todo.append(inner)
+    markers = {
+        f"{current.__name__}.{name}": repr(ask)
+        for current in models_in(model)
+        for name, ask in asks(current).items()
+    }
     return sha256_text(canonical_json(markers))
 
 

@@ -14,7 +14,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -93,6 +93,7 @@ def comparator_of(marker: Compare | None) -> Comparator:
     return same_value if marker is None else comparator(marker)
 
 
+@cache
 def _normaliser(marker: Compare | None) -> Callable[[Any], Any] | None:
     """How a key field is normalised before keys are compared as sets (None: fuzzy)."""
     if marker is None or marker.how == "exact":

@@ -267,6 +267,23 @@ def blank_record(model: type[BaseModel]) -> dict[str, Any]:
 
 
 @cache
+def models_in(model: type[BaseModel]) -> tuple[type[BaseModel], ...]:
+    """``model`` and every model its fields hold (nested, in lists, quote maps), each once."""
+    found: list[type[BaseModel]] = []
+    todo = [model]
+    while todo:
+        current = todo.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        for info in current.model_fields.values():
+            inner = item_model(info.annotation) or model_of(info.annotation)
+            if inner is not None:
+                todo.append(inner)
+    return tuple(found)
+
+
+@cache
 def list_field(model: type[BaseModel], name: str) -> ListField:
     """The list field ``name`` of ``model`` (a list of values or of models), as scored."""
     info = model.model_fields[name]

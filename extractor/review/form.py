@@ -19,7 +19,7 @@ from typing import Any, get_origin
 from pydantic import BaseModel
 
 from extractor.record.markers import quote_fields
-from extractor.record.template import Template, item_model, model_of
+from extractor.record.template import Template, model_of, models_in
 
 Field = dict[str, Any]
 
@@ -59,24 +59,18 @@ def _quote_fields(model: type[BaseModel]) -> dict[str, dict[str, Field]]:
     map ``evidence`` over its siblings' names, a single quote ``quote``.
     """
     found: dict[str, dict[str, Field]] = {}
-    todo = [model]
-    while todo:
-        current = todo.pop()
-        if current.__name__ in found:
-            continue
+    for current in models_in(model):
         mine: dict[str, Field] = {}
-        for name, info in current.model_fields.items():
-            inner = item_model(info.annotation) or model_of(info.annotation)
-            if name in quote_fields(current):
-                if inner is not None:
-                    mine[name] = {"kind": "evidence", "model": inner.__name__}
-                elif get_origin(info.annotation) is dict:
-                    siblings = [n for n in current.model_fields if n != name]
-                    mine[name] = {"kind": "evidence", "model": None, "keys": siblings}
-                else:
-                    mine[name] = {"kind": "quote"}
-            elif inner is not None:
-                todo.append(inner)
+        for name in quote_fields(current):
+            annotation = current.model_fields[name].annotation
+            inner = model_of(annotation)
+            if inner is not None:
+                mine[name] = {"kind": "evidence", "model": inner.__name__}
+            elif get_origin(annotation) is dict:
+                siblings = [n for n in current.model_fields if n != name]
+                mine[name] = {"kind": "evidence", "model": None, "keys": siblings}
+            else:
+                mine[name] = {"kind": "quote"}
         found[current.__name__] = mine
     return found
 
